@@ -1,0 +1,104 @@
+"""Per-sample augmentation of a whole batch in one `affine_grid` + `grid_sample` call.
+
+torchvision's transforms draw one random parameter per call, so applied to a batch they
+would rotate every image by the same angle. Here each sample gets its own matrix, built
+on the training device, and the notebook's crop-and-resize folds into it: a centre crop
+to 22 followed by a resize to 28 is a zoom by 28/22 about the centre.
+
+The normalisation that training, evaluation and the drawing canvas share lives here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from mnist_desk.core.config import AugmentConfig
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+def normalize(x: torch.Tensor) -> torch.Tensor:
+    """Pixels in [0, 1] -> the network's input scale."""
+    return (x - MNIST_MEAN) / MNIST_STD
+
+
+def to_input(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 28, 28) -> normalised float (B, 1, 28, 28), with no augmentation."""
+    return normalize(images.unsqueeze(1).float().div_(255.0))
+
+
+@dataclass(frozen=True)
+class AffineParams:
+    """One random draw per sample, each a tensor of shape (B,); angles in degrees."""
+
+    angle: torch.Tensor
+    zoom: torch.Tensor  # 28 / crop_size where the crop happened, else 1
+    scale: torch.Tensor
+    shear: torch.Tensor
+    tx: torch.Tensor  # fraction of the image width
+    ty: torch.Tensor
+
+
+def sample_params(
+    n: int, cfg: AugmentConfig, generator: torch.Generator | None, device: torch.device | str
+) -> AffineParams:
+    def uniform(half_width: float) -> torch.Tensor:
+        u = torch.rand(n, generator=generator, device=device)
+        return (2 * u - 1) * half_width
+
+    crop = torch.rand(n, generator=generator, device=device) < cfg.crop_p
+    zoom = torch.where(crop, 28.0 / cfg.crop_size, 1.0)
+    return AffineParams(
+        angle=uniform(cfg.rotation),
+        zoom=zoom,
+        scale=1.0 + uniform(cfg.scale),
+        shear=uniform(cfg.shear),
+        tx=uniform(cfg.translate),
+        ty=uniform(cfg.translate),
+    )
+
+
+def affine_matrices(p: AffineParams) -> torch.Tensor:
+    """(B, 2, 3) matrices mapping output to input coordinates, as `affine_grid` wants.
+
+    The forward map (input -> output) is translate . rotate . shear . zoom; its inverse is
+    built directly. A positive angle turns the digit counter-clockwise on screen, as
+    torchvision's `rotate` does (grid y points down, hence the signs).
+    """
+    a = torch.deg2rad(p.angle)
+    cos, sin = torch.cos(a), torch.sin(a)
+    k = torch.tan(torch.deg2rad(p.shear))
+    inv_zoom = 1.0 / (p.zoom * p.scale)
+    # inverse rotation (counter-clockwise on screen, y down) then inverse x-shear
+    r00, r01, r10, r11 = cos, -sin, sin, cos
+    m00 = (r00 - k * r10) * inv_zoom
+    m01 = (r01 - k * r11) * inv_zoom
+    m10 = r10 * inv_zoom
+    m11 = r11 * inv_zoom
+    tx, ty = 2 * p.tx, 2 * p.ty  # normalised coordinates span 2 per image width
+    b0 = -(m00 * tx + m01 * ty)
+    b1 = -(m10 * tx + m11 * ty)
+    return torch.stack(
+        [torch.stack([m00, m01, b0], dim=1), torch.stack([m10, m11, b1], dim=1)], dim=1
+    )
+
+
+def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Apply per-sample affine matrices to float images (B, 1, H, W), black outside."""
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def augment(
+    images: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """uint8 (B, 28, 28) on any device -> augmented, normalised float (B, 1, 28, 28)."""
+    x = images.unsqueeze(1).float().div_(255.0)
+    if not cfg.is_identity:
+        params = sample_params(len(images), cfg, generator, images.device)
+        x = warp(x, affine_matrices(params))
+    return normalize(x)

@@ -1,0 +1,87 @@
+"""Test loss and accuracy, per-class accuracy, the confusion matrix, the mistakes.
+
+Kept apart from training (as in PyTorch's examples/mnist): evaluation never augments and
+always runs the model in eval mode without gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_desk.core.augment import to_input
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Accuracies in percent. confusion[i, j] counts images of digit i predicted as j."""
+
+    loss: float
+    accuracy: float
+    n: int
+    per_class_acc: tuple[float, ...]
+    confusion: np.ndarray = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test_loss": self.loss,
+            "test_acc": self.accuracy,
+            "n": self.n,
+            "per_class_acc": [None if math.isnan(a) else a for a in self.per_class_acc],
+            "confusion": self.confusion.tolist(),
+        }
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def predict_logprobs(
+    model: nn.Module, images: torch.Tensor, *, batch_size: int = 2000
+) -> torch.Tensor:
+    """Log-probabilities (N, 10) on the CPU for uint8 images (N, 28, 28) on any device."""
+    device = _model_device(model)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                x = to_input(images[start : start + batch_size].to(device, non_blocking=True))
+                out.append(model(x).float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, 10)
+
+
+def summarize(logprobs: torch.Tensor, labels: torch.Tensor) -> EvalResult:
+    """Loss, accuracy, per-class accuracy and confusion from predictions already made."""
+    labels = labels.cpu()
+    n = len(labels)
+    loss = F.nll_loss(logprobs, labels, reduction="mean").item() if n else math.nan
+    pred = logprobs.argmax(dim=1)
+    confusion = torch.bincount(labels * 10 + pred, minlength=100).reshape(10, 10).numpy()
+    per_class_total = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = 100.0 * np.diag(confusion) / per_class_total
+    accuracy = 100.0 * float(np.trace(confusion)) / n if n else math.nan
+    return EvalResult(loss, accuracy, n, tuple(float(a) for a in per_class), confusion)
+
+
+def evaluate(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 2000
+) -> EvalResult:
+    return summarize(predict_logprobs(model, images, batch_size=batch_size), labels)
+
+
+def misclassified(logprobs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Indices of the wrong predictions, the most confident mistakes first."""
+    conf, pred = logprobs.max(dim=1)
+    wrong = torch.nonzero(pred != labels.cpu()).flatten()
+    return wrong[torch.argsort(conf[wrong], descending=True)]

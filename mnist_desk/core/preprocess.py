@@ -1,0 +1,120 @@
+"""Any drawing or image -> the 28x28 form MNIST's digits have.
+
+LeCun's recipe for MNIST: crop to the ink, fit it into a 20x20 box keeping the aspect
+ratio (anti-aliased, hence grey edges), then paste it into a 28x28 field so that its
+centre of mass sits at the centre. MNIST's own digits have their centre of mass at
+pixel (14, 14) in row/column index coordinates, measured over the training set.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from mnist_desk.core.errors import ImageError
+
+BOX = 20  # the digit's longer side after fitting
+SIZE = 28
+CENTRE = 14.0  # MNIST's mean centre of mass, index coordinates
+INK_THRESHOLD = 0.1  # a pixel this much brighter than the background is ink
+
+Polarity = Literal["auto", "light", "dark"]
+
+
+def to_grayscale(image: np.ndarray | Image.Image) -> np.ndarray:
+    """float32 (H, W) in [0, 1] from a PIL image or an array (H, W), (H, W, 3) or (H, W, 4).
+
+    Where an alpha channel carries the drawing (opaque strokes on a transparent
+    background), the alpha is the ink.
+    """
+    if isinstance(image, Image.Image):
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        image = np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    a = np.asarray(image)
+    scale = 255.0 if a.dtype == np.uint8 else (65535.0 if a.dtype == np.uint16 else 1.0)
+    a = a.astype(np.float32) / scale
+    if a.ndim == 2:
+        return a
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected a grayscale, RGB or RGBA image, got shape {a.shape}")
+    if a.shape[2] == 4:
+        alpha = a[..., 3]
+        if alpha.min() < 0.5 < alpha.max():
+            return alpha.copy()
+    if a.shape[2] == 1:
+        return a[..., 0]
+    return a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
+
+
+def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
+    """Ink as light-on-dark in [0, 1], the background subtracted.
+
+    With polarity "auto" the border decides: a light border means dark ink on light paper.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    if polarity == "dark" or (polarity == "auto" and background > 0.5):
+        gray, background = 1.0 - gray, 1.0 - background
+    if polarity == "light" or background < 0.02:
+        return gray
+    return np.clip((gray - background) / max(1.0 - background, 1e-6), 0.0, 1.0)
+
+
+def _fit_box(ink: np.ndarray) -> np.ndarray:
+    h, w = ink.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    img = Image.fromarray(ink.astype(np.float32), mode="F")
+    return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _centre_of_mass(patch: np.ndarray) -> tuple[float, float]:
+    total = float(patch.sum())
+    rows = np.arange(patch.shape[0], dtype=np.float64)
+    cols = np.arange(patch.shape[1], dtype=np.float64)
+    return float(patch.sum(axis=1) @ rows) / total, float(patch.sum(axis=0) @ cols) / total
+
+
+def _place(patch: np.ndarray) -> np.ndarray:
+    cy, cx = _centre_of_mass(patch)
+    top, left = round(CENTRE - cy), round(CENTRE - cx)
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    h, w = patch.shape
+    # clip the paste to the field (an extremely lopsided digit could stick out)
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + h, SIZE), min(left + w, SIZE)
+    out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
+
+
+def to_mnist(image: np.ndarray | Image.Image, polarity: Polarity = "auto") -> np.ndarray | None:
+    """The MNIST form of `image`: float32 (28, 28) in [0, 1], white ink on black.
+
+    Returns None when the image holds no ink: nothing to read is never a guess.
+    """
+    ink = ink_map(to_grayscale(image), polarity)
+    mask = ink > INK_THRESHOLD
+    if not mask.any():
+        return None
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    patch = np.clip(_fit_box(crop), 0.0, 1.0)
+    if patch.sum() <= 0:
+        return None
+    return _place(patch)
+
+
+def read_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open an image file fully, or raise ImageError saying why not."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except FileNotFoundError:
+        raise ImageError(f"{path} does not exist") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        reason = "not an image PIL can read" if isinstance(exc, UnidentifiedImageError) else exc
+        raise ImageError(f"{path} is not a readable image ({reason})") from None

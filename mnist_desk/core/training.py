@@ -1,0 +1,345 @@
+"""The trainer: an iterator of immutable metrics, with stop and pause between batches.
+
+    trainer = Trainer(ModelConfig(), TrainConfig(), load_mnist())
+    for m in trainer:            # BatchMetrics after every step, EpochMetrics after every epoch
+        ...
+    trainer.model                # the trained network
+
+The whole dataset sits on the training device as uint8; every batch is indexed,
+converted and augmented there, so there is no DataLoader and no PIL in the loop. Nothing
+here prints: the command line and the GUI decide how to show progress.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_desk.core.augment import augment
+from mnist_desk.core.checkpoint import Checkpoint
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.data import MNIST
+from mnist_desk.core.device import resolve_device
+from mnist_desk.core.errors import TrainingError
+from mnist_desk.core.evaluation import EvalResult, evaluate
+from mnist_desk.core.model import build_model
+
+VAL_SPLIT_SEED = 20241126  # one fixed validation split, whatever the training seed
+
+
+@dataclass(frozen=True)
+class BatchMetrics:
+    """After one optimiser step. acc is the epoch's running accuracy so far, in percent."""
+
+    epoch: int  # 1-based
+    batch: int  # 1-based
+    batches: int  # per epoch
+    loss: float
+    acc: float
+    lr: float
+    samples_per_s: float
+    batch_acc: float = math.nan  # this batch alone, in percent
+
+    @property
+    def progress(self) -> float:
+        """Position in epochs: 0.5 is halfway through the first epoch."""
+        return self.epoch - 1 + self.batch / self.batches
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """After one epoch: training figures and the evaluation on the 10,000 test images.
+
+    seconds counts training only (not the evaluation, not time spent paused).
+    """
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    seconds: float
+    samples_per_s: float
+    lr: float
+    val_loss: float | None = None
+    val_acc: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def split_train_val(n: int, val_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of a fixed, seeded hold-out split of n training images."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(VAL_SPLIT_SEED))
+    return perm[: n - val_size], perm[n - val_size :]
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params, lr, wd = model.parameters(), cfg.lr, cfg.weight_decay
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
+    return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
+) -> tuple[torch.optim.lr_scheduler.LRScheduler | None, bool]:
+    """The scheduler and whether it steps per batch (True) or per epoch (False)."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, cfg.step_size, cfg.gamma), False
+    if cfg.scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=total), True
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total), True
+    return None, False
+
+
+def downsample_curve(
+    points: list[tuple[float, float, float]], max_points: int = 2000
+) -> dict[str, list[float]]:
+    """Per-batch (epochs, loss, accuracy) averaged in equal buckets down to max_points."""
+    if not points:
+        return {"x": [], "loss": [], "acc": []}
+    array = torch.tensor(points, dtype=torch.float64)
+    bucket = max(1, math.ceil(len(array) / max_points))
+    usable = len(array) // bucket * bucket
+    pooled = array[:usable].reshape(-1, bucket, 3).mean(dim=1)
+    if usable < len(array):
+        pooled = torch.cat([pooled, array[usable:].mean(dim=0, keepdim=True)])
+    x, loss, acc = (pooled[:, i].tolist() for i in range(3))
+    return {"x": x, "loss": loss, "acc": acc}
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A detached CPU copy of the weights, safe to hand to another thread."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+class Trainer:
+    """Iterate to train. Set `stop_event` to end after the current batch; set
+    `pause_event` to hold between batches until it is cleared."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        data: MNIST,
+        *,
+        stop_event: threading.Event | None = None,
+        pause_event: threading.Event | None = None,
+        initial_weights: dict[str, torch.Tensor] | None = None,
+    ) -> None:
+        self.model_config = model_config
+        self.config = train_config
+        self.stop_event = stop_event or threading.Event()
+        self.pause_event = pause_event or threading.Event()
+        self.device = resolve_device(train_config.device)
+        self.history: list[EpochMetrics] = []
+        self.stopped = False
+        self._curve: list[tuple[float, float, float]] = []  # (epochs, loss, batch accuracy)
+        # the test result of the current weights; None once a step has changed them
+        self.test_result: EvalResult | None = None
+
+        if train_config.seed is not None:
+            torch.manual_seed(train_config.seed)
+        self.model = build_model(model_config)
+        if initial_weights is not None:
+            self.model.load_state_dict(initial_weights)
+        # channels-last halves the CPU's convolution time for these small layers
+        self._memory_format = (
+            torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        )
+        self.model.to(self.device).to(memory_format=self._memory_format)
+        self._good_state = copy.deepcopy(self.model.state_dict())
+
+        self._generator = torch.Generator(device=self.device)
+        if train_config.seed is not None:
+            self._generator.manual_seed(train_config.seed)
+        else:
+            self._generator.seed()
+        self._load_data(data)
+        self.batches_per_epoch = math.ceil(len(self._train_x) / train_config.batch_size)
+        self.optimizer = make_optimizer(self.model, train_config)
+        self.scheduler, self._per_batch_schedule = make_scheduler(
+            self.optimizer, train_config, self.batches_per_epoch
+        )
+
+    def _load_data(self, data: MNIST) -> None:
+        x, y = data.train_images, data.train_labels
+        val_size = min(self.config.val_size, len(x) // 2)
+        if val_size:
+            train_idx, val_idx = split_train_val(len(x), val_size)
+            self._val: tuple[torch.Tensor, torch.Tensor] | None = (
+                x[val_idx].to(self.device),
+                y[val_idx].to(self.device),
+            )
+            x, y = x[train_idx], y[train_idx]
+        else:
+            self._val = None
+        self._train_x, self._train_y = x.to(self.device), y.to(self.device)
+        self._test_x, self._test_y = data.test_images.to(self.device), data.test_labels
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def __iter__(self) -> Iterator[BatchMetrics | EpochMetrics]:
+        for epoch in range(1, self.config.epochs + 1):
+            yield from self._train_epoch(epoch)
+            if self.stopped:
+                return
+            if self.scheduler is not None and not self._per_batch_schedule:
+                self.scheduler.step()
+
+    def _wait_while_paused(self) -> float:
+        """Block while paused; return the seconds spent waiting."""
+        if not self.pause_event.is_set():
+            return 0.0
+        start = time.perf_counter()
+        while self.pause_event.is_set() and not self.stop_event.is_set():
+            self.stop_event.wait(0.05)
+        return time.perf_counter() - start
+
+    def _train_epoch(self, epoch: int) -> Iterator[BatchMetrics | EpochMetrics]:
+        cfg, n = self.config, len(self._train_x)
+        self.model.train()
+        perm = torch.randperm(n, generator=self._generator, device=self.device)
+        loss_sum, correct, seen = 0.0, 0, 0
+        lr_at_start = self.lr
+        start = time.perf_counter()
+        for b in range(self.batches_per_epoch):
+            start += self._wait_while_paused()
+            if self.stop_event.is_set():
+                self.stopped = True
+                return
+            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            self.test_result = None
+            loss, batch_correct = self._step(self._train_x[idx], self._train_y[idx], epoch, b + 1)
+            seen += len(idx)
+            loss_sum += loss * len(idx)
+            correct += batch_correct
+            elapsed = time.perf_counter() - start
+            metrics = BatchMetrics(
+                epoch,
+                b + 1,
+                self.batches_per_epoch,
+                loss,
+                100.0 * correct / seen,
+                self.lr,
+                seen / max(elapsed, 1e-9),
+                100.0 * batch_correct / len(idx),
+            )
+            self._curve.append((metrics.progress, loss, metrics.batch_acc))
+            yield metrics
+        seconds = time.perf_counter() - start
+        self._good_state = copy.deepcopy(self.model.state_dict())
+        yield self._end_epoch(epoch, loss_sum / seen, 100.0 * correct / seen, seconds, lr_at_start)
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
+        try:
+            inputs = augment(x, self.config.augment, self._generator)
+            inputs = inputs.contiguous(memory_format=self._memory_format)
+            out = self.model(inputs)
+            loss = F.cross_entropy(out, y, label_smoothing=self.config.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            if self.scheduler is not None and self._per_batch_schedule:
+                self.scheduler.step()
+        except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
+            if not _is_out_of_memory(exc):
+                raise
+            self._restore_good_state()
+            raise TrainingError(
+                f"out of memory on {self.device.type} at batch size {self.config.batch_size}; "
+                "try a smaller batch size or the CPU"
+            ) from None
+        value = loss.item()
+        if not math.isfinite(value):
+            self._restore_good_state()
+            kept = f"epoch {epoch - 1}" if epoch > 1 else "the start of training"
+            raise TrainingError(
+                f"the loss became {value} at epoch {epoch}, batch {batch}; training stopped and "
+                f"the weights of {kept} were kept (try a smaller learning rate)"
+            )
+        return value, int((out.argmax(dim=1) == y).sum().item())
+
+    def _restore_good_state(self) -> None:
+        self.model.load_state_dict(self._good_state)
+
+    def _end_epoch(
+        self, epoch: int, train_loss: float, train_acc: float, seconds: float, lr: float
+    ) -> EpochMetrics:
+        self.test_result = evaluate(self.model, self._test_x, self._test_y)
+        val = evaluate(self.model, *self._val) if self._val is not None else None
+        metrics = EpochMetrics(
+            epoch=epoch,
+            epochs=self.config.epochs,
+            train_loss=train_loss,
+            train_acc=train_acc,
+            test_loss=self.test_result.loss,
+            test_acc=self.test_result.accuracy,
+            seconds=seconds,
+            samples_per_s=len(self._train_x) / max(seconds, 1e-9),
+            lr=lr,
+            val_loss=val.loss if val else None,
+            val_acc=val.accuracy if val else None,
+        )
+        self.history.append(metrics)
+        return metrics
+
+    def evaluate_test(self) -> EvalResult:
+        """Evaluate the current weights on the test set (e.g. after a stop mid-epoch)."""
+        if self.test_result is None:
+            self.test_result = evaluate(self.model, self._test_x, self._test_y)
+        return self.test_result
+
+    def state_dict_cpu(self) -> dict[str, torch.Tensor]:
+        return cpu_state_dict(self.model)
+
+    def to_checkpoint(self, name: str) -> Checkpoint:
+        """Everything needed to rebuild, judge and resume this run, as plain data."""
+        return Checkpoint(
+            model_config=self.model_config,
+            model_state=self.state_dict_cpu(),
+            name=name,
+            train_config=self.config,
+            history=[m.to_dict() for m in self.history],
+            test_metrics=self.test_result.to_dict() if self.test_result else None,
+            optimizer_state=self.optimizer.state_dict(),
+            scheduler_state=self.scheduler.state_dict() if self.scheduler else None,
+            batch_curve=downsample_curve(self._curve),
+        )
+
+    def run(self) -> list[EpochMetrics]:
+        """Train to the end (or until stopped) and return the per-epoch history."""
+        for _ in self:
+            pass
+        return self.history

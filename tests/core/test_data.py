@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_desk.core import data as data_mod
+from mnist_desk.core.data import (
+    ENV_VAR,
+    FILES,
+    MNIST,
+    download_mnist,
+    find_idx_files,
+    load_from_folder,
+    load_mnist,
+    read_idx,
+    resolve_data_dir,
+    user_cache_dir,
+)
+from mnist_desk.core.errors import DataError
+from tests.helpers import idx_bytes, random_split, write_idx, write_mnist_folder
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No MNIST_DESK_DATA, and a user cache in an empty temporary folder."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(data_mod, "user_cache_dir", lambda: cache)
+    return cache
+
+
+def small_folder(folder: Path, gz: bool = True) -> Path:
+    return write_mnist_folder(folder, random_split(50, 1), random_split(20, 2), gz=gz)
+
+
+def test_real_mnist_shapes_and_types(mnist: MNIST) -> None:
+    assert mnist.train_images.shape == (60000, 28, 28)
+    assert mnist.train_images.dtype == torch.uint8
+    assert mnist.train_labels.shape == (60000,)
+    assert mnist.train_labels.dtype == torch.int64
+    assert mnist.test_images.shape == (10000, 28, 28)
+    assert mnist.test_labels.shape == (10000,)
+    assert set(mnist.test_labels.unique().tolist()) == set(range(10))
+    assert mnist.train_labels[:5].tolist() == [5, 0, 4, 1, 9]  # MNIST's famous first digits
+    assert 0.12 < mnist.train_images.float().mean().item() / 255 < 0.14
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_read_idx_round_trip(tmp_path: Path, gz: bool) -> None:
+    images = np.arange(3 * 28 * 28, dtype=np.uint64).reshape(3, 28, 28).astype(np.uint8)
+    path = write_idx(tmp_path / "x.idx", images, gz=gz)
+    np.testing.assert_array_equal(read_idx(path), images)
+
+
+@pytest.mark.parametrize("layout", ["direct", "raw", "plain"])
+def test_folder_layouts(tmp_path: Path, layout: str) -> None:
+    folder = tmp_path / "d"
+    target = folder / "MNIST" / "raw" if layout == "raw" else folder
+    small_folder(target, gz=layout != "plain")
+    assert find_idx_files(folder) is not None
+    loaded = load_from_folder(folder)
+    assert loaded.train_images.shape == (50, 28, 28)
+    assert loaded.test_labels.shape == (20,)
+
+
+def test_folder_missing_one_file_does_not_count(tmp_path: Path) -> None:
+    small_folder(tmp_path)
+    (tmp_path / f"{FILES['test_labels']}.gz").unlink()
+    assert find_idx_files(tmp_path) is None
+
+
+def test_order_explicit_then_env_then_cache(
+    tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit, env, cache = small_folder(tmp_path / "a"), small_folder(tmp_path / "b"), isolated_env
+    small_folder(cache)
+    monkeypatch.setenv(ENV_VAR, str(env))
+    assert resolve_data_dir(explicit) == explicit
+    assert resolve_data_dir() == env
+    monkeypatch.delenv(ENV_VAR)
+    assert resolve_data_dir() == cache
+
+
+def test_explicit_folder_without_files_is_an_error(tmp_path: Path, isolated_env: Path) -> None:
+    with pytest.raises(DataError, match="does not hold the four MNIST IDX files"):
+        load_mnist(tmp_path)
+
+
+def test_env_folder_without_files_names_the_variable(
+    tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    with pytest.raises(DataError, match=ENV_VAR):
+        load_mnist()
+
+
+def test_truncated_file_names_it(tmp_path: Path) -> None:
+    small_folder(tmp_path, gz=False)
+    path = tmp_path / FILES["train_images"]
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(DataError, match="truncated") as info:
+        load_from_folder(tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_corrupt_gzip_names_it(tmp_path: Path) -> None:
+    small_folder(tmp_path)
+    path = tmp_path / f"{FILES['test_images']}.gz"
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError) as info:
+        load_from_folder(tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_wrong_magic_number(tmp_path: Path) -> None:
+    small_folder(tmp_path)
+    path = tmp_path / f"{FILES['train_labels']}.gz"
+    path.write_bytes(gzip.compress(b"\x00\x00\x0d\x01" + idx_bytes(np.zeros(50))[4:]))
+    with pytest.raises(DataError, match="magic number") as info:
+        load_from_folder(tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_mismatched_counts_name_both_files(tmp_path: Path) -> None:
+    write_mnist_folder(tmp_path, (random_split(50)[0], random_split(49)[1]), random_split(20))
+    with pytest.raises(DataError, match=r"50 images but .* 49 labels") as info:
+        load_from_folder(tmp_path)
+    assert FILES["train_images"] in str(info.value)
+    assert FILES["train_labels"] in str(info.value)
+
+
+def test_label_out_of_range(tmp_path: Path) -> None:
+    images, labels = random_split(50)
+    labels[3] = 11
+    write_mnist_folder(tmp_path, (images, labels), random_split(20))
+    with pytest.raises(DataError, match="label above 9"):
+        load_from_folder(tmp_path)
+
+
+def test_download_writes_into_cache_and_loads(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real torchvision download path, with the network replaced by a fake that writes
+    small IDX files where torchvision's downloader would."""
+    import torchvision.datasets.mnist as tv_mnist
+
+    calls: list[str] = []
+    arrays = {
+        "train-images": random_split(30, 3)[0],
+        "train-labels": random_split(30, 3)[1],
+        "t10k-images": random_split(10, 4)[0],
+        "t10k-labels": random_split(10, 4)[1],
+    }
+
+    def fake_download(url: str, download_root: str, filename: str, md5: str) -> None:
+        calls.append(url)
+        array = arrays["-".join(filename.split("-")[:2])]
+        raw = idx_bytes(array)
+        Path(download_root, filename).write_bytes(gzip.compress(raw))
+        Path(download_root, filename[:-3]).write_bytes(raw)
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", fake_download)
+    loaded = load_mnist()
+    assert len(calls) == 4 and all(url.startswith("http") for url in calls)
+    assert loaded.folder == isolated_env
+    assert (isolated_env / "MNIST" / "raw").is_dir()
+    np.testing.assert_array_equal(loaded.test_images.numpy(), arrays["t10k-images"])
+    assert resolve_data_dir() == isolated_env  # found in the cache next time, no download
+
+
+def test_download_failure_is_one_clear_message(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import urllib.error
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def offline(url: str, **kwargs: object) -> None:
+        print("torchvision chatter that should not reach the user")
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
+    with pytest.raises(DataError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(isolated_env) in message and "--data" in message and ENV_VAR in message
+    assert "name resolution" in message
+    assert "chatter" not in capsys.readouterr().out
+
+
+def test_no_download_when_disallowed(isolated_env: Path) -> None:
+    with pytest.raises(DataError, match="not on this machine"):
+        load_mnist(download=False)
+
+
+def test_download_into_chosen_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torchvision.datasets.mnist as tv_mnist
+
+    def fake_download(url: str, download_root: str, filename: str, md5: str) -> None:
+        images, labels = random_split(5)
+        raw = idx_bytes(images if "images" in filename else labels)
+        Path(download_root, filename).write_bytes(gzip.compress(raw))
+        Path(download_root, filename[:-3]).write_bytes(raw)  # torchvision extracts too
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", fake_download)
+    assert download_mnist(tmp_path / "chosen") == tmp_path / "chosen"
+    assert find_idx_files(tmp_path / "chosen") is not None
+
+
+def test_user_cache_dir_is_per_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(data_mod.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert user_cache_dir() == tmp_path / "mnist-desk"
+    monkeypatch.setattr(data_mod.sys, "platform", "darwin")
+    assert user_cache_dir().parts[-3:] == ("Library", "Caches", "mnist-desk")
+    monkeypatch.setattr(data_mod.sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
+    assert user_cache_dir() == tmp_path / "mnist-desk" / "Cache"
+    assert os.fspath(user_cache_dir())

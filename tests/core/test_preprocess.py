@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_desk.core.errors import ImageError
+from mnist_desk.core.preprocess import read_image, to_grayscale, to_mnist
+
+# a "2" as a polyline in a unit box
+TWO = [(0.15, 0.25), (0.3, 0.05), (0.7, 0.05), (0.85, 0.25), (0.8, 0.45), (0.15, 0.95), (0.9, 0.95)]
+
+
+def draw(
+    points: list[tuple[float, float]],
+    box: tuple[float, float, float],
+    *,
+    size: int = 280,
+    ink: int = 255,
+    paper: int = 0,
+    mode: str = "L",
+) -> Image.Image:
+    """The polyline scaled into the square (left, top, side) of a size x size image."""
+    left, top, side = box
+    img = Image.new(mode, (size, size), paper if mode == "L" else (paper,) * len(mode))
+    pts = [(left + x * side, top + y * side) for x, y in points]
+    width = max(1, round(side * 0.12))
+    fill = ink if mode == "L" else (ink,) * len(mode)
+    ImageDraw.Draw(img).line(pts, fill=fill, width=width, joint="curve")
+    return img
+
+
+def centre_of_mass(a: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(a.shape)
+    return float((a * rows).sum() / a.sum()), float((a * cols).sum() / a.sum())
+
+
+def test_output_is_the_mnist_form() -> None:
+    out = to_mnist(draw(TWO, (60, 40, 200)))
+    assert out is not None and out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    rows, cols = np.nonzero(out > 0.1)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 21  # fits the 20x20 box (plus a soft edge)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 >= 18
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+
+
+def test_small_in_a_corner_equals_large_in_the_middle() -> None:
+    small = to_mnist(draw(TWO, (8, 8, 60)))
+    large = to_mnist(draw(TWO, (40, 40, 200)))
+    assert small is not None and large is not None
+    assert np.abs(small - large).mean() < 0.05
+    assert np.corrcoef(small.ravel(), large.ravel())[0, 1] > 0.9
+
+
+def test_polarity_is_detected() -> None:
+    light = to_mnist(draw(TWO, (40, 40, 200)))
+    dark = to_mnist(draw(TWO, (40, 40, 200), ink=0, paper=255))
+    rgb = to_mnist(draw(TWO, (40, 40, 200), ink=20, paper=235, mode="RGB"))
+    assert light is not None and dark is not None and rgb is not None
+    np.testing.assert_allclose(light, dark, atol=1e-5)
+    assert np.corrcoef(light.ravel(), rgb.ravel())[0, 1] > 0.98
+
+
+def test_alpha_carries_the_ink() -> None:
+    img = draw(TWO, (40, 40, 200), mode="RGBA", ink=255, paper=0)  # opaque white on transparent
+    out = to_mnist(img)
+    ref = to_mnist(draw(TWO, (40, 40, 200)))
+    assert out is not None and ref is not None
+    np.testing.assert_allclose(out, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("value", [0, 255, 128])
+def test_empty_images_have_no_ink(value: int) -> None:
+    assert to_mnist(np.full((280, 280), value, dtype=np.uint8)) is None
+
+
+def test_tiny_speck_is_still_placed_at_the_centre() -> None:
+    a = np.zeros((100, 100), dtype=np.uint8)
+    a[10, 90] = 255
+    out = to_mnist(a)
+    assert out is not None and out.sum() > 0
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+
+
+def test_grayscale_conversions() -> None:
+    assert to_grayscale(np.zeros((5, 6, 3), np.uint8)).shape == (5, 6)
+    assert to_grayscale(np.ones((5, 6), np.float64)).max() == 1.0
+    with pytest.raises(ValueError):
+        to_grayscale(np.zeros((5, 6, 2)))
+
+
+def test_read_image_errors(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(ImageError, match="not a readable image"):
+        read_image(tmp_path / "notes.txt")
+    with pytest.raises(ImageError, match="does not exist"):
+        read_image(tmp_path / "missing.png")
+    draw(TWO, (0, 0, 100), size=100).save(tmp_path / "two.png")
+    assert read_image(tmp_path / "two.png").size == (100, 100)

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import pytest
+import torch
+
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.data import MNIST
+from mnist_desk.core.errors import TrainingError
+from mnist_desk.core.evaluation import evaluate
+from mnist_desk.core.training import (
+    BatchMetrics,
+    EpochMetrics,
+    Trainer,
+    make_scheduler,
+    split_train_val,
+)
+from tests.helpers import subset
+
+
+def test_one_real_epoch_reaches_an_accuracy_floor(small_mnist: MNIST) -> None:
+    trainer = Trainer(ModelConfig(), TrainConfig(epochs=1), small_mnist)
+    metrics = list(trainer)
+    batches = [m for m in metrics if isinstance(m, BatchMetrics)]
+    epochs = [m for m in metrics if isinstance(m, EpochMetrics)]
+    assert len(batches) == math.ceil(12000 / 64) == batches[0].batches
+    assert [b.batch for b in batches] == list(range(1, len(batches) + 1))
+    assert len(epochs) == 1 and epochs[0] is metrics[-1]
+    e = epochs[0]
+    assert e.test_acc > 90.0, e  # 12,000 images, one epoch
+    assert e.train_loss < batches[0].loss
+    assert e.seconds > 0 and e.samples_per_s > 0 and e.lr == 0.002
+    # the reported test figures are those of the 2,000 real test images
+    check = evaluate(trainer.model, small_mnist.test_images, small_mnist.test_labels)
+    assert check.n == 2000 and check.accuracy == pytest.approx(e.test_acc)
+
+
+def test_metrics_are_immutable(small_mnist: MNIST) -> None:
+    m = next(iter(Trainer(ModelConfig(), TrainConfig(epochs=1), subset(small_mnist, 128, 64))))
+    assert isinstance(m, BatchMetrics)
+    with pytest.raises(AttributeError):
+        m.loss = 0.0  # type: ignore[misc]
+
+
+def test_seed_makes_a_run_repeatable(small_mnist: MNIST) -> None:
+    data = subset(small_mnist, 640, 100)
+    runs = [Trainer(ModelConfig(), TrainConfig(epochs=1, seed=3), data) for _ in range(2)]
+    for t in runs:
+        t.run()
+    for (k, a), b in zip(
+        runs[0].model.state_dict().items(), runs[1].model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), k
+    other = Trainer(ModelConfig(), TrainConfig(epochs=1, seed=4), data)
+    other.run()
+    assert not torch.equal(
+        other.model.state_dict()["head.1.weight"], runs[0].model.state_dict()["head.1.weight"]
+    )
+
+
+def test_stop_mid_epoch_returns_promptly_with_a_usable_model(mnist: MNIST) -> None:
+    stop = threading.Event()
+    trainer = Trainer(ModelConfig(), TrainConfig(epochs=3), mnist, stop_event=stop)
+    it = iter(trainer)
+    for _ in range(50):
+        next(it)
+    stop.set()
+    start = time.perf_counter()
+    rest = list(it)
+    assert time.perf_counter() - start < 1.0
+    assert rest == [] and trainer.stopped and trainer.history == []
+    result = trainer.evaluate_test()
+    assert result.accuracy > 30.0  # 50 batches already learn something (chance: 10%)
+
+
+def test_pause_holds_between_batches(small_mnist: MNIST) -> None:
+    pause, stop = threading.Event(), threading.Event()
+    trainer = Trainer(
+        ModelConfig(), TrainConfig(epochs=1), small_mnist, stop_event=stop, pause_event=pause
+    )
+    seen: list[BatchMetrics | EpochMetrics] = []
+
+    def consume() -> None:
+        seen.extend(trainer)
+
+    pause.set()
+    thread = threading.Thread(target=consume)
+    thread.start()
+    time.sleep(0.3)
+    assert seen == []  # paused before the first batch
+    pause.clear()
+    deadline = time.time() + 5
+    while len(seen) < 5 and time.time() < deadline:
+        time.sleep(0.01)
+    pause.set()
+    time.sleep(0.2)
+    held = len(seen)
+    time.sleep(0.3)
+    assert len(seen) == held  # nothing moves while paused
+    stop.set()  # stop also ends a pause
+    thread.join(timeout=2)
+    assert not thread.is_alive() and trainer.stopped
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_epoch(
+    small_mnist: MNIST,
+) -> None:
+    data = subset(small_mnist, 640, 100)
+    trainer = Trainer(ModelConfig(), TrainConfig(epochs=3), data)
+    it = iter(trainer)
+    while not isinstance(next(it), EpochMetrics):
+        pass
+    good = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    for _ in range(3):
+        next(it)  # three steps into epoch 2: the weights have moved on
+    with torch.no_grad():
+        trainer.model.features[0].weight.fill_(float("nan"))
+    with pytest.raises(TrainingError, match=r"loss became nan at epoch 2.*weights of epoch 1"):
+        next(it)
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(v, good[k]), k
+
+
+def test_optimizers_and_schedulers_run(small_mnist: MNIST) -> None:
+    data = subset(small_mnist, 256, 100)
+    for optimizer, scheduler in [("sgd", "none"), ("rmsprop", "cosine"), ("adamw", "onecycle")]:
+        cfg = TrainConfig(epochs=2, optimizer=optimizer, scheduler=scheduler, lr=0.01)
+        history = Trainer(ModelConfig(batchnorm=True, dropout=0.1), cfg, data).run()
+        assert len(history) == 2 and all(math.isfinite(h.train_loss) for h in history)
+
+
+def test_step_lr_steps_per_epoch() -> None:
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=1.0)
+    sched, per_batch = make_scheduler(opt, TrainConfig(step_size=2, gamma=0.5), 10)
+    assert not per_batch
+    lrs = []
+    for _ in range(5):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()  # type: ignore[union-attr]
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_validation_split_is_fixed_and_disjoint(small_mnist: MNIST) -> None:
+    a_train, a_val = split_train_val(1000, 100)
+    _, b_val = split_train_val(1000, 100)
+    assert torch.equal(a_val, b_val) and len(a_val) == 100
+    assert not set(a_train.tolist()) & set(a_val.tolist())
+    data = subset(small_mnist, 1000, 100)
+    history = Trainer(ModelConfig(), TrainConfig(epochs=1, val_size=200), data).run()
+    assert history[0].val_acc is not None and 0 <= history[0].val_acc <= 100
+
+
+def test_unavailable_device_is_a_clear_error(small_mnist: MNIST) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(TrainingError, match="not available"):
+        Trainer(ModelConfig(), TrainConfig(device="cuda"), small_mnist)
