@@ -1,0 +1,366 @@
+"""The command line: the GUI by default; train, evaluate, predict and summary.
+
+Exit status: 0 on success, 2 for usage errors (argparse), 1 for data, checkpoint, image
+or training errors, reported as one line on stderr without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+PROG = "mnist-desk"
+
+
+def _add_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with MNIST's four IDX files (default: $MNIST_DESK_DATA, then the user "
+        "cache, downloading there if needed)",
+    )
+
+
+def _add_json(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON on stdout")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Draw digits, train and inspect a small CNN on MNIST. "
+        "Without a command, opens the app.",
+    )
+    from mnist_desk import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the app (the default)")
+    gui.add_argument("--checkpoint", metavar="PATH", help="open this checkpoint at start")
+
+    train = sub.add_parser("train", help="train a model and save a checkpoint")
+    _add_train_arguments(train)
+
+    ev = sub.add_parser("evaluate", help="test loss and accuracy on the 10,000 test images")
+    ev.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    _add_data(ev)
+    _add_json(ev, "one object with test_loss, test_acc, n, per_class_acc")
+
+    pr = sub.add_parser("predict", help="classify image files")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    _add_json(pr, "one object per image")
+
+    sm = sub.add_parser("summary", help="the model's layers, shapes and parameter counts")
+    sm.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    return parser
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    from mnist_desk.core.config import DEVICES, SCHEDULERS
+
+    _add_data(p)
+    p.add_argument("--epochs", type=int, help="default 5")
+    p.add_argument("--batch-size", type=int, help="default 64")
+    p.add_argument("--lr", type=float, help="learning rate, default 0.002")
+    p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop"), help="default adam")
+    p.add_argument("--momentum", type=float, help="SGD momentum, default 0.9")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="default step (StepLR)")
+    p.add_argument("--step-size", type=int, help="StepLR step in epochs, default 15")
+    p.add_argument("--gamma", type=float, help="StepLR factor, default 0.1")
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument(
+        "--batchnorm", action="store_true", default=None, help="BatchNorm after 3x3 convs"
+    )
+    p.add_argument("--dropout", type=float, metavar="P", help="dropout probability before the head")
+    p.add_argument("--rotation", type=float, metavar="DEG", help="max rotation, default 15")
+    p.add_argument("--crop-p", type=float, help="probability of the centre crop, default 0.1")
+    p.add_argument("--translate", type=float, metavar="FRAC", help="max shift, default 0")
+    p.add_argument("--scale", type=float, metavar="FRAC", help="max zoom change, default 0")
+    p.add_argument("--shear", type=float, metavar="DEG", help="max shear, default 0")
+    p.add_argument("--val-size", type=int, metavar="N", help="hold out N training images")
+    p.add_argument("--device", choices=DEVICES, help="default auto (CUDA, MPS, then CPU)")
+    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--out", metavar="PATH", help="checkpoint file (default: a dated name here)")
+    p.add_argument("--name", help="the model's name, shown in the app")
+    _add_json(p, "one object per epoch (and nothing else)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (2)
+        return int(exc.code or 0)
+    from mnist_desk.core.errors import MnistDeskError
+
+    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary}
+    try:
+        if args.command in handlers:
+            return handlers[args.command](args)
+        return _gui(getattr(args, "checkpoint", None))
+    except MnistDeskError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _gui(checkpoint: str | None) -> int:
+    from mnist_desk.gui.app import run
+
+    return run(checkpoint=checkpoint)
+
+
+def _info(message: str, args: argparse.Namespace) -> None:
+    """Human messages: stdout normally, stderr when stdout is reserved for JSON."""
+    print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+
+def train_configs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """ModelConfig and TrainConfig from the defaults overridden by the flags given."""
+    from mnist_desk.core.config import AugmentConfig, ModelConfig, TrainConfig
+
+    def given(**names: str) -> dict[str, Any]:
+        return {
+            field: getattr(args, a) for field, a in names.items() if getattr(args, a) is not None
+        }
+
+    model = ModelConfig().replace(**given(batchnorm="batchnorm", dropout="dropout"))
+    augment = AugmentConfig().replace(
+        **given(
+            rotation="rotation",
+            crop_p="crop_p",
+            translate="translate",
+            scale="scale",
+            shear="shear",
+        )
+    )
+    train = TrainConfig(augment=augment).replace(
+        **given(
+            epochs="epochs",
+            batch_size="batch_size",
+            lr="lr",
+            optimizer="optimizer",
+            momentum="momentum",
+            weight_decay="weight_decay",
+            scheduler="scheduler",
+            step_size="step_size",
+            gamma="gamma",
+            label_smoothing="label_smoothing",
+            seed="seed",
+            device="device",
+            val_size="val_size",
+        )
+    )
+    return model, train
+
+
+class _Interrupts:
+    """First Ctrl+C: stop after the current batch and save. Second: abort."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def __enter__(self) -> _Interrupts:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+        self.stop.set()
+        print(f"\n{PROG}: stopping after this batch (Ctrl+C again to abort)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from mnist_desk.core.checkpoint import save_checkpoint
+    from mnist_desk.core.data import load_mnist
+    from mnist_desk.core.device import describe_device
+    from mnist_desk.core.errors import ConfigError
+    from mnist_desk.core.model import build_model, count_parameters
+    from mnist_desk.core.training import Trainer
+
+    try:
+        model_cfg, train_cfg = train_configs(args)
+    except ConfigError as exc:
+        print(f"{PROG} train: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(f"mnist-desk-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+    data = load_mnist(args.data)
+    stop = threading.Event()
+    trainer = Trainer(model_cfg, train_cfg, data, stop_event=stop)
+    params = count_parameters(build_model(model_cfg))
+    _info(
+        f"training the {model_cfg.arch} model ({params:,} parameters) for {train_cfg.epochs} "
+        f"epochs on {describe_device(trainer.device)}, data from {data.folder}",
+        args,
+    )
+    with _Interrupts(stop):
+        _run_training(trainer, args)
+    if trainer.stopped:
+        _info("stopped early; evaluating the weights as they are", args)
+        trainer.evaluate_test()
+    name = args.name or out.stem
+    path = save_checkpoint(trainer.to_checkpoint(name), out)
+    acc = trainer.evaluate_test().accuracy
+    _info(f"saved {path} (test accuracy {acc:.2f}%)", args)
+    return 0
+
+
+def _run_training(trainer: Any, args: argparse.Namespace) -> None:
+    from mnist_desk.core.training import EpochMetrics
+
+    show_bar = sys.stderr.isatty()
+    bar = None
+    for m in trainer:
+        if isinstance(m, EpochMetrics):
+            if bar is not None:
+                bar.close()
+                bar = None
+            _report_epoch(m, args)
+            continue
+        if show_bar:
+            if bar is None:
+                bar = _progress_bar(m.epoch, trainer.config.epochs, m.batches)
+            bar.update(1)
+            if m.batch % 10 == 0 or m.batch == m.batches:
+                bar.set_postfix(
+                    loss=f"{m.loss:.4f}",
+                    acc=f"{m.acc:.2f}%",
+                    rate=f"{m.samples_per_s:,.0f}/s",
+                    refresh=False,
+                )
+    if bar is not None:
+        bar.close()
+
+
+def _progress_bar(epoch: int, epochs: int, batches: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=batches,
+        desc=f"epoch {epoch}/{epochs}",
+        unit="batch",
+        leave=False,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
+def _report_epoch(m: Any, args: argparse.Namespace) -> None:
+    if args.json:
+        keys = (
+            "epoch",
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc",
+            "seconds",
+            "samples_per_s",
+        )
+        record = {k: getattr(m, k) for k in keys}
+        if m.val_acc is not None:
+            record.update(val_loss=m.val_loss, val_acc=m.val_acc)
+        print(json.dumps(record), flush=True)
+        return
+    val = f"  val {m.val_loss:.4f} / {m.val_acc:.2f}%" if m.val_acc is not None else ""
+    print(
+        f"epoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.4f} acc {m.train_acc:.2f}%  "
+        f"test loss {m.test_loss:.4f} acc {m.test_acc:.2f}%{val}  "
+        f"{m.seconds:.1f}s  {m.samples_per_s:,.0f} samples/s",
+        flush=True,
+    )
+
+
+def _load_checkpoint(path: str | None) -> Any:
+    from mnist_desk.core.checkpoint import load_checkpoint
+
+    if path:
+        return load_checkpoint(path)
+    from mnist_desk.bundled import load_bundled_checkpoint
+
+    return load_bundled_checkpoint()
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from mnist_desk.core.data import load_mnist
+    from mnist_desk.core.evaluation import evaluate
+
+    checkpoint = _load_checkpoint(args.checkpoint)
+    data = load_mnist(args.data)
+    result = evaluate(checkpoint.build_model(), data.test_images, data.test_labels)
+    if args.json:
+        record = result.to_dict()
+        record.pop("confusion")
+        print(json.dumps(record))
+        return 0
+    print(f"model: {checkpoint.name} ({checkpoint.model_config.arch})")
+    print(f"test images: {result.n}")
+    print(f"test loss: {result.loss:.4f}")
+    print(f"test accuracy: {result.accuracy:.2f}%")
+    per_class = "  ".join(
+        f"{d}: {'-' if math.isnan(a) else f'{a:.1f}'}" for d, a in enumerate(result.per_class_acc)
+    )
+    print(f"per class (%): {per_class}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from mnist_desk.core.errors import ImageError
+    from mnist_desk.core.predictor import Predictor
+    from mnist_desk.core.preprocess import read_image
+
+    predictor = Predictor.from_checkpoint(_load_checkpoint(args.checkpoint))
+    status = 0
+    for path in args.images:
+        try:
+            prediction = predictor.predict(read_image(path))
+        except ImageError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if args.json:
+            record: dict[str, Any] = {
+                "image": path,
+                "digit": None,
+                "probability": None,
+                "probabilities": None,
+            }
+            if prediction is not None:
+                record.update(
+                    digit=prediction.digit,
+                    probability=prediction.confidence,
+                    probabilities=[round(float(p), 6) for p in prediction.probabilities],
+                )
+            print(json.dumps(record))
+        elif prediction is None:
+            print(f"{path}: no ink found")
+        else:
+            probs = " ".join(f"{d}:{p:.3f}" for d, p in enumerate(prediction.probabilities))
+            print(f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}%)  {probs}")
+    return status
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from mnist_desk.core.summary import format_summary, layer_summary
+
+    checkpoint = _load_checkpoint(args.checkpoint)
+    print(f"{checkpoint.name}: {checkpoint.model_config}")
+    print(format_summary(layer_summary(checkpoint.build_model())))
+    return 0

@@ -1,0 +1,231 @@
+"""The command line's contract: commands, flags, JSON output and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_desk.cli import main
+from mnist_desk.core.checkpoint import load_checkpoint
+from mnist_desk.core.data import MNIST
+from tests.helpers import write_mnist_folder
+
+EPOCH_KEYS = {
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "seconds",
+    "samples_per_s",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory, mnist: MNIST) -> Path:
+    folder = tmp_path_factory.mktemp("tiny")
+    return write_mnist_folder(
+        folder,
+        (mnist.train_images[:1280].numpy(), mnist.train_labels[:1280].numpy()),
+        (mnist.test_images[:500].numpy(), mnist.test_labels[:500].numpy()),
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_dir: Path) -> Path:
+    out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    assert (
+        main(["train", "--data", str(tiny_dir), "--epochs", "2", "--out", str(out), "--json"]) == 0
+    )
+    return out
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_desk", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def _digit_png(path: Path) -> Path:
+    img = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(img).line([(100, 30), (100, 170)], fill=0, width=16)
+    img.save(path)
+    return path
+
+
+def test_train_json_is_one_object_per_epoch(tiny_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run.pt"
+    result = _run(
+        "train",
+        "--data",
+        str(tiny_dir),
+        "--epochs",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert all(set(r) == EPOCH_KEYS for r in records)
+    assert all(0 <= r["test_acc"] <= 100 and r["test_acc"] > 1 for r in records)  # percent
+    assert str(out) in result.stderr and "24,210 parameters" in result.stderr
+    ckpt = load_checkpoint(out)
+    assert len(ckpt.history) == 2 and ckpt.train_config.seed == 1
+    assert ckpt.test_acc == records[-1]["test_acc"]
+
+
+def test_train_flags_reach_the_configs(tiny_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "flags.pt"
+    code = main(
+        [
+            "train",
+            "--data",
+            str(tiny_dir),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "128",
+            "--lr",
+            "0.01",
+            "--optimizer",
+            "sgd",
+            "--step-size",
+            "3",
+            "--gamma",
+            "0.5",
+            "--batchnorm",
+            "--dropout",
+            "0.2",
+            "--device",
+            "cpu",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert code == 0
+    ckpt = load_checkpoint(out)
+    t = ckpt.train_config
+    assert (t.batch_size, t.lr, t.optimizer, t.step_size, t.gamma, t.device, t.seed) == (
+        128,
+        0.01,
+        "sgd",
+        3,
+        0.5,
+        "cpu",
+        5,
+    )
+    assert ckpt.model_config.batchnorm and ckpt.model_config.dropout == 0.2
+
+
+def test_train_human_output_and_default_name(tiny_dir: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_desk", "train", "--data", str(tiny_dir), "--epochs", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/1" in result.stdout and "test loss" in result.stdout
+    saved = list(tmp_path.glob("mnist-desk-*.pt"))
+    assert len(saved) == 1 and saved[0].name in result.stdout
+
+
+def test_evaluate_json(trained: Path, mnist: MNIST) -> None:
+    result = _run("evaluate", "--checkpoint", str(trained), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert set(record) == {"test_loss", "test_acc", "n", "per_class_acc"}
+    assert record["n"] == 10000  # the real test set (MNIST_DESK_DATA), not the tiny one
+    assert len(record["per_class_acc"]) == 10
+
+
+def test_evaluate_defaults_to_the_bundled_model() -> None:
+    result = _run("evaluate", "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["n"] == 10000 and record["test_acc"] >= 99.0
+    human = _run("evaluate")
+    assert "test accuracy" in human.stdout and "per class" in human.stdout
+
+
+def test_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = _digit_png(tmp_path / "one.png")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    assert main(["predict", str(image), str(blank), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["digit"] == 1 and len(lines[0]["probabilities"]) == 10
+    assert 0.5 < lines[0]["probability"] <= 1.0
+    assert lines[1]["digit"] is None  # no ink, no guess
+    assert main(["predict", str(image)]) == 0
+    assert "one.png: 1 (" in capsys.readouterr().out
+
+
+def test_predict_bad_image_is_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_text("not a png")
+    result = _run("predict", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "bad.png" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_are_exit_2() -> None:
+    assert main(["train", "--epochs", "many"]) == 2
+    assert main(["train", "--optimizer", "lion"]) == 2
+    assert main(["train", "--epochs", "0"]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main(["--version"]) == 0
+
+
+def test_data_error_is_one_line_exit_1(tmp_path: Path) -> None:
+    result = _run("train", "--data", str(tmp_path / "nowhere"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("mnist-desk: error:") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr and "nowhere" in result.stderr
+
+
+def test_no_network_and_no_data_says_where_to_put_the_files(tmp_path: Path) -> None:
+    """With nothing found, the real download is tried; offline it fails with one message."""
+    env = {
+        "MNIST_DESK_DATA": "",
+        "XDG_CACHE_HOME": str(tmp_path),
+        "HOME": str(tmp_path),
+        "http_proxy": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+    }
+    result = _run("evaluate", env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert str(tmp_path / "mnist-desk") in result.stderr
+    assert "--data" in result.stderr and "MNIST_DESK_DATA" in result.stderr
+
+
+def test_bad_checkpoint_is_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00" * 100)
+    result = _run("evaluate", "--checkpoint", str(bad))
+    assert result.returncode == 1 and "bad.pt" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_summary_prints_the_layer_table(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "--checkpoint", str(trained)]) == 0
+    assert "Total params: 24,210" in capsys.readouterr().out
