@@ -1,0 +1,66 @@
+"""Application start: QApplication, resources, the main window.
+
+Kept short, like PySide6's documentviewer example: settings are read by the window itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from mnist_desk import APP_NAME, __version__
+from mnist_desk.gui.main_window import MainWindow
+
+ORGANIZATION = "mnist-desk"
+_configured: set[int] = set()
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (created once, or the one that exists), configured for the app."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    configure_application(app)  # type: ignore[arg-type]
+    return app  # type: ignore[return-value]
+
+
+def configure_application(app: QApplication) -> None:
+    """Names, icon, resources and plotting colours; once per application object."""
+    if id(app) in _configured:
+        return
+    import pyqtgraph as pg
+
+    import mnist_desk.gui.resources_rc  # noqa: F401  (registers :/icons and :/models)
+
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName("mnist-desk")
+    app.setWindowIcon(QIcon(":/icons/app.svg"))
+    palette = app.palette()
+    pg.setConfigOptions(
+        antialias=True, background=palette.base().color(), foreground=palette.text().color()
+    )
+    _configured.add(id(app))
+
+
+def create_window(argv: Sequence[str] | None = None) -> MainWindow:
+    """The main window with the bundled model loaded; not shown, no event loop started."""
+    create_application(argv)
+    return MainWindow()
+
+
+def run(checkpoint: str | None = None, argv: Sequence[str] | None = None) -> int:
+    app = create_application(argv)
+    window = create_window()
+    if checkpoint:
+        window.open_checkpoint(checkpoint)
+    window.show()
+    return app.exec()

@@ -1,0 +1,176 @@
+"""Live training curves: per-batch loss and accuracy (raw and smoothed) with each epoch's
+test result as markers, the x axis in epochs.
+
+Built the way pyqtgraph's scrollingPlots example is: metrics go into growable numpy
+buffers, and a timer redraws at most ten times a second with one setData per curve;
+downsampling and clip-to-view keep a 30-epoch run (28,000 points) as quick as the first
+epoch. The plots keep pyqtgraph's right-click menu, with Export….
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
+
+from mnist_desk.core.training import BatchMetrics, EpochMetrics
+
+SMOOTHING = 0.03  # exponential moving average weight of the newest batch
+REFRESH_MS = 100
+RAW = (96, 125, 200, 70)
+SMOOTH = (40, 80, 190)
+TEST = (237, 137, 54)
+TRAIN_EPOCH = (56, 161, 105)
+REFERENCE_COLOURS = [(128, 90, 213), (49, 151, 149), (214, 158, 46), (229, 62, 62), (113, 128, 150)]
+
+
+class _Buffer:
+    """A growable set of float64 columns."""
+
+    def __init__(self, columns: int, capacity: int = 4096) -> None:
+        self.data = np.empty((capacity, columns))
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        need = self.n + len(rows)
+        if need > len(self.data):
+            grown = np.empty((max(need, 2 * len(self.data)), self.data.shape[1]))
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        self.data[self.n : need] = rows
+        self.n = need
+
+    def column(self, i: int) -> np.ndarray:
+        return self.data[: self.n, i]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+def ema(values: np.ndarray, weight: float, start: float | None) -> np.ndarray:
+    out = np.empty_like(values)
+    level = values[0] if start is None else start
+    for i, v in enumerate(values):
+        level += weight * (v - level)
+        out[i] = level
+    return out
+
+
+class TrainingCurves(pg.GraphicsLayoutWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingCurves")
+        self.setAccessibleName("Training curves: loss and accuracy per batch and per epoch")
+        self.loss_plot = self.addPlot(row=0, col=0)
+        self.acc_plot = self.addPlot(row=1, col=0)
+        self.acc_plot.setXLink(self.loss_plot)
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setLogMode(y=True)
+        self.acc_plot.setLabel("left", "accuracy", units="%")
+        self.acc_plot.setLabel("bottom", "epoch")
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.raw_loss = self.loss_plot.plot(pen=pg.mkPen(RAW, width=1), name="batch")
+        self.smooth_loss = self.loss_plot.plot(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
+        self.raw_acc = self.acc_plot.plot(pen=pg.mkPen(RAW, width=1), name="batch")
+        self.smooth_acc = self.acc_plot.plot(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
+        self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot)
+        self.epoch_acc, self.test_acc = self._epoch_markers(self.acc_plot)
+        self._batches = _Buffer(5)  # x, loss, acc, smoothed loss, smoothed acc
+        self._epochs = _Buffer(5)  # epoch, train loss, train acc, test loss, test acc
+        self._references: list[Any] = []
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    @staticmethod
+    def _epoch_markers(plot: pg.PlotItem) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        train = plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=TRAIN_EPOCH,
+            symbolPen=None,
+            name="train (epoch)",
+        )
+        test = plot.plot(
+            pen=pg.mkPen(TEST, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            symbol="s",
+            symbolSize=8,
+            symbolBrush=TEST,
+            symbolPen=None,
+            name="test (epoch)",
+        )
+        return train, test
+
+    # ---- data in -----------------------------------------------------------------------
+    def clear(self) -> None:
+        self._batches.clear()
+        self._epochs.clear()
+        self._dirty = True
+        self.refresh()
+
+    def append_batches(self, batches: Sequence[BatchMetrics]) -> None:
+        if not batches:
+            return
+        rows = np.array([(b.progress, b.loss, b.batch_acc) for b in batches], dtype=np.float64)
+        self._append_rows(rows)
+
+    def _append_rows(self, rows: np.ndarray) -> None:
+        n = self._batches.n
+        start_loss = self._batches.data[n - 1, 3] if n else None
+        start_acc = self._batches.data[n - 1, 4] if n else None
+        smooth_loss = ema(rows[:, 1], SMOOTHING, start_loss)
+        smooth_acc = ema(rows[:, 2], SMOOTHING, start_acc)
+        self._batches.extend(np.column_stack([rows, smooth_loss, smooth_acc]))
+        self._dirty = True
+
+    def add_epoch(self, m: EpochMetrics) -> None:
+        self._epochs.extend(
+            np.array([[m.epoch, m.train_loss, m.train_acc, m.test_loss, m.test_acc]])
+        )
+        self._dirty = True
+
+    def set_history(
+        self, history: Iterable[dict[str, Any]], curve: dict[str, list[float]] | None
+    ) -> None:
+        """Show a finished run (e.g. from a checkpoint): its stored curve and epochs."""
+        self.clear()
+        if curve and curve.get("x"):
+            self._append_rows(np.column_stack([curve["x"], curve["loss"], curve["acc"]]))
+        for h in history:
+            self.add_epoch(EpochMetrics.from_dict(h))
+        self.refresh()
+        self.loss_plot.enableAutoRange()
+
+    # ---- drawing -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        b, e = self._batches, self._epochs
+        x = b.column(0)
+        self.raw_loss.setData(x, b.column(1))
+        self.smooth_loss.setData(x, b.column(3))
+        self.raw_acc.setData(x, b.column(2))
+        self.smooth_acc.setData(x, b.column(4))
+        ex = e.column(0)
+        self.epoch_loss.setData(ex, e.column(1))
+        self.epoch_acc.setData(ex, e.column(2))
+        self.test_loss.setData(ex, e.column(3))
+        self.test_acc.setData(ex, e.column(4))
+
+    def batch_count(self) -> int:
+        return self._batches.n
+
+    def epoch_count(self) -> int:
+        return self._epochs.n

@@ -1,0 +1,85 @@
+"""What the network sees: the 28x28 input, scaled up with visible pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def gray_image(array: np.ndarray) -> QImage:
+    """float [0, 1] or uint8 (H, W) -> a Grayscale8 QImage that owns its pixels."""
+    a = array if array.dtype == np.uint8 else np.clip(array * 255 + 0.5, 0, 255).astype(np.uint8)
+    a = np.ascontiguousarray(a)
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+def heat_image(values: np.ndarray) -> QImage:
+    """values in [0, 1] -> a translucent red-to-yellow overlay."""
+    v = np.clip(values, 0, 1).astype(np.float32)
+    rgba = np.zeros((*v.shape, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[..., 1] = (v * 220).astype(np.uint8)
+    rgba[..., 3] = (v * 200).astype(np.uint8)
+    h, w = v.shape
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+class InputPreview(QWidget):
+    """Shows a 28x28 array pixel by pixel, with an optional heat overlay."""
+
+    def __init__(self, parent: QWidget | None = None, *, name: str = "inputPreview") -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName("What the network sees: the 28 by 28 input")
+        self.setMinimumSize(112, 112)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._array: np.ndarray | None = None
+        self._image: QImage | None = None
+        self._overlay: QImage | None = None
+        self.show_grid = True
+
+    def sizeHint(self) -> QSize:
+        return QSize(168, 168)
+
+    def array(self) -> np.ndarray | None:
+        return None if self._array is None else self._array.copy()
+
+    def set_array(self, array: np.ndarray | None) -> None:
+        self._array = None if array is None else np.asarray(array)
+        self._image = None if self._array is None else gray_image(self._array)
+        self.update()
+
+    def set_overlay(self, values: np.ndarray | None) -> None:
+        self._overlay = None if values is None else heat_image(values)
+        self.update()
+
+    def has_overlay(self) -> bool:
+        return self._overlay is not None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        side = min(self.width(), self.height())
+        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        painter.fillRect(rect, QColor(0, 0, 0))
+        if self._image is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(rect, self._image)
+            if self._overlay is not None:
+                painter.drawImage(rect, self._overlay)
+            if self.show_grid and side >= 4 * self._image.width():
+                painter.setPen(QPen(QColor(60, 60, 60, 140), 0))
+                n = self._image.width()
+                for i in range(1, n):
+                    offset = i * side / n
+                    x, y = rect.left() + offset, rect.top() + offset
+                    painter.drawLine(QLineF(x, rect.top(), x, rect.bottom()))
+                    painter.drawLine(QLineF(rect.left(), y, rect.right(), y))
+        else:
+            painter.setPen(QColor(140, 140, 140))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "no ink")
+        painter.setPen(QPen(QColor(90, 100, 120), 1))
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        painter.end()

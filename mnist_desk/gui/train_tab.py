@@ -1,0 +1,309 @@
+"""The Train tab: the form, Train / Pause / Stop, live curves, progress with ETA, and a
+table of epochs. Training runs in a TrainingWorker moved to a QThread."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnist_desk.core.checkpoint import Checkpoint
+from mnist_desk.core.data import MNIST
+from mnist_desk.core.training import BatchMetrics, EpochMetrics
+from mnist_desk.gui.curves import TrainingCurves
+from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.train_form import TrainForm
+from mnist_desk.gui.training_worker import TrainingWorker
+
+TABLE_COLUMNS = ["Epoch", "Train loss", "Train acc", "Test loss", "Test acc", "Time", "LR"]
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainTab(QWidget):
+    running_changed = Signal(bool)
+    finished = Signal()  # the worker thread has ended (normally, stopped or failed)
+
+    def __init__(self, session: ModelSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainTab")
+        self.session = session
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self._data: MNIST | None = None
+        self._data_key: str | None = None
+        self._paused = False
+        self._started_at = 0.0
+        self._build()
+
+    # ---- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.form = TrainForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.form.sizeHint().width() + 24)
+
+        self.train_button = QPushButton(QIcon(":/icons/play.svg"), "Train")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.setAccessibleName("Start training")
+        self.train_button.setToolTip("Train a new model with these settings (Ctrl+T)")
+        self.train_button.setShortcut("Ctrl+T")
+        self.pause_button = QPushButton(QIcon(":/icons/pause.svg"), "Pause")
+        self.pause_button.setObjectName("pauseButton")
+        self.pause_button.setAccessibleName("Pause or resume training")
+        self.stop_button = QPushButton(QIcon(":/icons/stop.svg"), "Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setAccessibleName("Stop training")
+        self.stop_button.setToolTip("Stop after the current batch and keep the model")
+        self.train_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop_training)
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addLayout(buttons)
+
+        self.curves = TrainingCurves()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainProgress")
+        self.progress.setAccessibleName("Training progress")
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Ready")
+        self.progress.setValue(0)
+        self.status_label = QLabel("Set the recipe and press Train.")
+        self.status_label.setObjectName("trainStatus")
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setObjectName("epochTable")
+        self.table.setAccessibleName("Results per epoch")
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(120)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.curves, 1)
+        top_layout.addWidget(self.progress)
+        top_layout.addWidget(self.status_label)
+        right.addWidget(top)
+        right.addWidget(self.table)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QHBoxLayout(self)
+        layout.addWidget(splitter)
+        self._set_running(False)
+
+    # ---- state -------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def _set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.form.setEnabled(not running)
+        if not running:
+            self._paused = False
+            self.pause_button.setText("Pause")
+            self.pause_button.setIcon(QIcon(":/icons/pause.svg"))
+        self.running_changed.emit(running)
+
+    # ---- training ----------------------------------------------------------------------
+    def start_training(self) -> None:
+        if self.is_running():
+            return
+        model_cfg, train_cfg = self.form.configs()
+        data_dir = self.form.data_folder()
+        if self._data_key != (data_dir or ""):
+            self._data = None
+        name = f"{model_cfg.arch} CNN trained {time.strftime('%Y-%m-%d %H:%M')}"
+        worker = TrainingWorker(model_cfg, train_cfg, name=name, data_dir=data_dir, data=self._data)
+        thread = QThread(self)
+        thread.setObjectName("trainingThread")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.status_changed.connect(self._on_worker_status_changed)
+        worker.data_loaded.connect(self._on_worker_data_loaded)
+        worker.batches_ready.connect(self._on_worker_batches_ready)
+        worker.epoch_finished.connect(self._on_worker_epoch_finished)
+        worker.training_finished.connect(self._on_worker_training_finished)
+        worker.training_failed.connect(self._on_worker_training_failed)
+        worker.done.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        self._data_key = data_dir or ""
+        self.curves.clear()
+        self.table.setRowCount(0)
+        self.progress.setRange(0, 0)  # busy until the first batch
+        self._started_at = time.perf_counter()
+        self._set_running(True)
+        thread.start()
+
+    def stop_training(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self.status_label.setText("Stopping after this batch…")
+
+    def toggle_pause(self) -> None:
+        if self._worker is None:
+            return
+        self._paused = not self._paused
+        self._worker.set_paused(self._paused)
+        self.pause_button.setText("Resume" if self._paused else "Pause")
+        self.pause_button.setIcon(
+            QIcon(":/icons/play.svg" if self._paused else ":/icons/pause.svg")
+        )
+        self.status_label.setText("Paused" if self._paused else "Training")
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Stop and wait for the thread (for quitting); True when nothing is left running."""
+        if self._thread is None:
+            return True
+        self.stop_training()
+        return self._thread.wait(timeout_ms)
+
+    # ---- worker signals (queued into this thread) ---------------------------------------
+    def _on_worker_status_changed(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _on_worker_data_loaded(self, data: MNIST) -> None:
+        self._data = data
+
+    def _on_worker_batches_ready(self, batches: list[BatchMetrics]) -> None:
+        self.curves.append_batches(batches)
+        last = batches[-1]
+        total = last.batches * self._epochs_planned()
+        self.progress.setRange(0, total)
+        self.progress.setValue((last.epoch - 1) * last.batches + last.batch)
+        self.progress.setFormat(self._progress_text(last))
+
+    def _epochs_planned(self) -> int:
+        return self._worker.train_config.epochs if self._worker else 1
+
+    def _progress_text(self, m: BatchMetrics) -> str:
+        epochs = self._epochs_planned()
+        remaining_batches = (epochs - m.epoch) * m.batches + (m.batches - m.batch)
+        batch_size = self._worker.train_config.batch_size if self._worker else 64
+        eta = remaining_batches * batch_size / max(m.samples_per_s, 1e-9)
+        return (
+            f"Epoch {m.epoch}/{epochs} · batch {m.batch}/{m.batches} · "
+            f"{m.samples_per_s:,.0f} samples/s · ETA {format_duration(eta)}"
+        )
+
+    def _on_worker_epoch_finished(self, m: EpochMetrics, state: dict[str, Any]) -> None:
+        self.curves.add_epoch(m)
+        self._add_table_row(m)
+        if self._worker is not None:
+            self.session.preview_weights(
+                self._worker.model_config, state, f"the model in training (epoch {m.epoch})"
+            )
+
+    def _add_table_row(self, m: EpochMetrics) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        values = [
+            str(m.epoch),
+            f"{m.train_loss:.4f}",
+            f"{m.train_acc:.2f}%",
+            f"{m.test_loss:.4f}",
+            f"{m.test_acc:.2f}%",
+            f"{m.seconds:.1f} s",
+            f"{m.lr:.2g}",
+        ]
+        for col, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(row, col, item)
+        self.table.scrollToBottom()
+
+    def _on_worker_training_finished(self, checkpoint: Checkpoint | None) -> None:
+        elapsed = format_duration(time.perf_counter() - self._started_at)
+        if checkpoint is None:
+            self.status_label.setText("Stopped before training began.")
+            self.session.restore_predictor()
+            return
+        self.session.set_trained(checkpoint)
+        stopped = self._worker is not None and self._worker.stop_event.is_set()
+        verb = "Stopped" if stopped else "Finished"
+        self.status_label.setText(
+            f"{verb} after {elapsed}: test accuracy {checkpoint.test_acc:.2f}%. "
+            "The trained model is now the current model (unsaved)."
+        )
+
+    def _on_worker_training_failed(self, message: str, checkpoint: Checkpoint | None) -> None:
+        if checkpoint is not None:
+            self.session.set_trained(checkpoint)
+            message += "\n\nThe model of the last good epoch is now the current model (unsaved)."
+        else:
+            self.session.restore_predictor()
+        self.status_label.setText("Training failed.")
+        QMessageBox.critical(self, "Training failed", message)
+
+    def _on_thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        self._thread, self._worker = None, None
+        if worker is not None:
+            worker.deleteLater()
+        if thread is not None:
+            thread.deleteLater()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if self.table.rowCount() else 0)
+        self.progress.setFormat("Done" if self.table.rowCount() else "Ready")
+        self._set_running(False)
+        self.finished.emit()
+
+    # ---- a finished run's history (from a checkpoint) -------------------------------------
+    def show_history(self, checkpoint: Checkpoint) -> None:
+        if self.is_running():
+            return
+        self.curves.set_history(checkpoint.history, checkpoint.batch_curve)
+        self.table.setRowCount(0)
+        for h in checkpoint.history:
+            self._add_table_row(EpochMetrics.from_dict(h))
+        n = len(checkpoint.history)
+        self.status_label.setText(
+            f"History of {checkpoint.name}: {n} epoch{'s' * (n != 1)}."
+            if n
+            else f"{checkpoint.name} has no training history."
+        )

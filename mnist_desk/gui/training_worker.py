@@ -1,0 +1,119 @@
+"""Drives `core.training.Trainer` in a QThread and reports in plain data.
+
+Per-batch metrics are buffered and sent as one signal every ~75 ms, so the GUI thread
+handles a dozen events a second however fast training runs. Stop and pause are
+threading.Events checked between batches: a queued signal could not reach this object
+while its loop is busy. The model never leaves this thread; weights go out as CPU copies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.data import MNIST, load_mnist
+from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
+
+EMIT_INTERVAL_S = 0.075
+
+
+class TrainingWorker(QObject):
+    status_changed = Signal(str)
+    data_loaded = Signal(object)  # MNIST, for the next run to reuse
+    batches_ready = Signal(list)  # list[BatchMetrics]
+    epoch_finished = Signal(object, object)  # EpochMetrics, CPU state_dict
+    training_finished = Signal(object)  # Checkpoint, or None when stopped before any step
+    training_failed = Signal(str, object)  # message, Checkpoint of the last good epoch or None
+    done = Signal()  # always last
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        *,
+        name: str,
+        data_dir: str | None = None,
+        data: MNIST | None = None,
+    ) -> None:
+        super().__init__()
+        self.model_config = model_config
+        self.train_config = train_config
+        self.name = name
+        self.data_dir = data_dir
+        self.data = data
+        self.stop_event = threading.Event()
+        self.pause_event = threading.Event()
+        self.trainer: Trainer | None = None
+
+    # called from the GUI thread ---------------------------------------------------------
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.pause_event.set()
+        else:
+            self.pause_event.clear()
+
+    # runs in the worker thread ----------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        except MnistDeskError as exc:
+            self.training_failed.emit(str(exc), self._last_good_checkpoint())
+        except Exception as exc:  # never let an error kill the thread silently
+            self.training_failed.emit(f"Unexpected error: {exc!r}", None)
+        finally:
+            self.done.emit()
+
+    def _run(self) -> None:
+        if self.data is None:
+            self.status_changed.emit("Loading MNIST…")
+            self.data = load_mnist(self.data_dir)
+            self.data_loaded.emit(self.data)
+        if self.stop_event.is_set():
+            self.training_finished.emit(None)
+            return
+        self.status_changed.emit("Preparing…")
+        self.trainer = trainer = Trainer(
+            self.model_config,
+            self.train_config,
+            self.data,
+            stop_event=self.stop_event,
+            pause_event=self.pause_event,
+        )
+        self.status_changed.emit("Training")
+        buffer: list[BatchMetrics] = []
+        last_emit = time.perf_counter()
+        for m in trainer:
+            if isinstance(m, EpochMetrics):
+                self._flush(buffer)
+                self.epoch_finished.emit(m, trainer.state_dict_cpu())
+                continue
+            buffer.append(m)
+            now = time.perf_counter()
+            if now - last_emit >= EMIT_INTERVAL_S:
+                self._flush(buffer)
+                last_emit = now
+        self._flush(buffer)
+        if trainer.test_result is None:  # stopped mid-epoch: judge the weights as they are
+            self.status_changed.emit("Evaluating…")
+        trainer.evaluate_test()
+        self.training_finished.emit(trainer.to_checkpoint(self.name))
+
+    def _flush(self, buffer: list[BatchMetrics]) -> None:
+        if buffer:
+            self.batches_ready.emit(list(buffer))
+            buffer.clear()
+
+    def _last_good_checkpoint(self) -> object:
+        trainer = self.trainer
+        if trainer is None or not trainer.history:
+            return None
+        trainer.evaluate_test()
+        return trainer.to_checkpoint(self.name)

@@ -1,0 +1,52 @@
+"""GUI tests run offscreen, with settings in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from mnist_desk.core.data import MNIST
+from tests.helpers import write_mnist_folder
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "settings"
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from mnist_desk.gui import create_window
+
+    win = create_window()
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # never leave a thread running or a modal prompt waiting behind a test (this is why
+    # the window is not given to qtbot.addWidget, which closes before fixtures end)
+    win.train_tab.shutdown(20000)
+    qtbot.waitUntil(lambda: not win.train_tab.is_running(), timeout=5000)
+    win.session.dirty = False
+    win.close()
+    win.deleteLater()
+
+
+@pytest.fixture(scope="session")
+def small_mnist_dir(tmp_path_factory: pytest.TempPathFactory, mnist: MNIST) -> Path:
+    """A real MNIST subset as IDX files: 3,000 training and 1,000 test images."""
+    folder = tmp_path_factory.mktemp("mnist-small")
+    return write_mnist_folder(
+        folder,
+        (mnist.train_images[:3000].numpy(), mnist.train_labels[:3000].numpy()),
+        (mnist.test_images[:1000].numpy(), mnist.test_labels[:1000].numpy()),
+    )

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.model import build_model
+from mnist_desk.gui import create_window
+
+
+def _other_checkpoint(tmp_path: Path, name: str = "other model") -> Path:
+    torch.manual_seed(1)
+    cfg = ModelConfig(batchnorm=True)
+    history = [
+        {
+            "epoch": 1,
+            "epochs": 2,
+            "train_loss": 0.5,
+            "train_acc": 85.0,
+            "test_loss": 0.2,
+            "test_acc": 94.0,
+            "seconds": 3.0,
+            "samples_per_s": 2e4,
+            "lr": 0.002,
+        },
+        {
+            "epoch": 2,
+            "epochs": 2,
+            "train_loss": 0.3,
+            "train_acc": 91.0,
+            "test_loss": 0.1,
+            "test_acc": 96.5,
+            "seconds": 3.0,
+            "samples_per_s": 2e4,
+            "lr": 0.002,
+        },
+    ]
+    ckpt = Checkpoint(
+        cfg,
+        build_model(cfg).state_dict(),
+        name=name,
+        train_config=TrainConfig(epochs=2),
+        history=history,
+        test_metrics={"test_acc": 96.5, "test_loss": 0.1, "n": 10000},
+        batch_curve={
+            "x": [0.5, 1.0, 1.5, 2.0],
+            "loss": [1.0, 0.5, 0.4, 0.3],
+            "acc": [70.0, 85.0, 89.0, 91.0],
+        },
+    )
+    return save_checkpoint(ckpt, tmp_path / "other.pt")
+
+
+def _make_dirty(window) -> None:  # type: ignore[no-untyped-def]
+    ckpt = window.session.checkpoint
+    window.session.set_trained(Checkpoint(ckpt.model_config, ckpt.model_state, name="fresh run"))
+
+
+def test_starts_with_the_bundled_model(window) -> None:  # type: ignore[no-untyped-def]
+    assert window.session.is_bundled and not window.session.dirty
+    assert window.session.test_acc is not None and window.session.test_acc >= 99.0
+    assert f"{window.session.test_acc:.2f}%" in window.accuracy_status.text()
+    assert window.params_status.text() == f"{window.session.parameter_count:,} parameters"
+    assert "CPU" in window.device_status.text() or "CUDA" in window.device_status.text()
+    assert window.session.name in window.windowTitle()
+
+
+def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Edit", "&View", "&Help"]
+    assert window.open_action.shortcut().toString() == "Ctrl+O"
+    assert window.save_action.shortcut().toString() == "Ctrl+S"
+    assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
+    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    assert window.undo_action.shortcut().toString() == "Ctrl+Z"
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [a.text() for a in file_menu.actions() if a.text()]
+    assert texts == [
+        "&Open Checkpoint…",
+        "Open &Recent",
+        "&Save Checkpoint",
+        "Save Checkpoint &As…",
+        "&Revert to Bundled Model",
+        "&Quit",
+    ]
+
+
+def test_open_through_the_menu_restores_history(
+    window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    path = _other_checkpoint(tmp_path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.open_action.trigger()
+    assert window.session.name == "other model" and window.session.path == path
+    assert not window.session.is_bundled and not window.session.dirty
+    assert "96.50%" in window.accuracy_status.text()
+    assert window.train_tab.table.rowCount() == 2
+    assert window.train_tab.curves.epoch_count() == 2 and window.train_tab.curves.batch_count() == 4
+    assert window.recent_files()[0] == str(path.resolve())
+    assert window.revert_action.isEnabled()
+
+
+def test_invalid_checkpoint_changes_nothing(
+    window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    messages: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
+    )
+    before, weights = window.session.checkpoint, window.session.predictor.model
+    window.open_action.trigger()
+    assert len(messages) == 1 and "bad.pt" in messages[0]
+    assert window.session.checkpoint is before and window.session.predictor.model is weights
+    assert window.recent_files() == []
+
+
+def test_save_as_through_the_menu(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _make_dirty(window)
+    assert window.isWindowModified()
+    target = tmp_path / "saved"  # no suffix: .pt is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.save_action.trigger()  # Ctrl+S on a never-saved model asks where
+    saved = tmp_path / "saved.pt"
+    assert saved.exists() and load_checkpoint(saved).name == "fresh run"
+    assert not window.session.dirty and not window.isWindowModified()
+    assert window.session.path == saved
+    # a second save writes to the same file without asking
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: pytest.fail("asked again"))
+    window.session.rename("renamed")
+    window.save_action.trigger()
+    assert load_checkpoint(saved).name == "renamed"
+
+
+def test_failed_save_is_reported(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _make_dirty(window)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    messages: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(blocker / "m.pt"), ""))
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
+    )
+    window.save_as_action.trigger()
+    assert len(messages) == 1 and "cannot save" in messages[0]
+    assert window.session.dirty
+
+
+@pytest.mark.parametrize(
+    ("answer", "closes"),
+    [(QMessageBox.StandardButton.Cancel, False), (QMessageBox.StandardButton.Discard, True)],
+)
+def test_unsaved_changes_prompt(window, monkeypatch: pytest.MonkeyPatch, answer, closes) -> None:  # type: ignore[no-untyped-def]
+    _make_dirty(window)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda parent, title, text, *a: asked.append(title) or answer
+    )
+    window.close()
+    assert asked == ["Unsaved model"]
+    assert window.isVisible() != closes
+
+
+def test_prompt_save_then_close(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _make_dirty(window)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Save)
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "k.pt"), "")
+    )
+    window.close()
+    assert (tmp_path / "k.pt").exists() and not window.isVisible()
+
+
+def test_closing_during_training_stops_it_first(
+    qtbot,
+    window,
+    small_mnist_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Discard)
+    form = window.train_tab.form
+    form.set_configs(ModelConfig(), TrainConfig(epochs=50))
+    form.data_dir.setText(str(small_mnist_dir))
+    window.train_tab.start_training()
+    qtbot.waitUntil(lambda: window.train_tab.curves.batch_count() > 0, timeout=30000)
+    window.close()
+    assert window.isVisible()  # not yet: the worker is stopping
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert not window.train_tab.is_running()
+
+
+def test_revert_to_bundled(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window.open_checkpoint(_other_checkpoint(tmp_path))
+    assert not window.session.is_bundled
+    window.revert_action.trigger()
+    assert window.session.is_bundled and window.session.test_acc >= 99.0
+    assert not window.revert_action.isEnabled()
+
+
+def test_about_names_versions_and_device(window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    texts: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: texts.append(text))
+    window.about_action.trigger()
+    assert len(texts) == 1
+    assert torch.__version__ in texts[0] and "Qt" in texts[0] and "device" in texts[0].lower()
+
+
+def test_settings_survive_a_restart(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window.resize(700, 520)  # within the offscreen screen (800x600)
+    window.train_tab.form.epochs.setValue(7)
+    window.train_tab.form.data_dir.setText(str(tmp_path))
+    window.tabs.setCurrentIndex(1)
+    window._add_recent(_other_checkpoint(tmp_path))
+    window.close()
+    assert QSettings().value("trainForm")
+    again = create_window()
+    try:
+        assert again.train_tab.form.epochs.value() == 7
+        assert again.train_tab.form.data_folder() == str(tmp_path)
+        assert again.tabs.currentIndex() == 1
+        assert (again.width(), again.height()) == (700, 520)
+        assert len(again.recent_files()) == 1
+    finally:
+        again.close()
+        again.deleteLater()
+
+
+def test_recent_menu_opens_a_file(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = _other_checkpoint(tmp_path)
+    window._add_recent(path)
+    window._fill_recent_menu()
+    first = window.recent_menu.actions()[0]
+    assert first.text().endswith("other.pt")
+    first.trigger()
+    assert window.session.name == "other model"

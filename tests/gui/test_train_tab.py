@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from mnist_desk.core import training
+from mnist_desk.core.config import TrainConfig
+
+
+def _configure(window, data_dir: Path, epochs: int = 1) -> None:  # type: ignore[no-untyped-def]
+    form = window.train_tab.form
+    form.set_configs(*form.configs()[:1], TrainConfig(epochs=epochs))
+    form.data_dir.setText(str(data_dir))
+
+
+def _button(window, name: str) -> QPushButton:  # type: ignore[no-untyped-def]
+    return window.findChild(QPushButton, name)
+
+
+def test_form_defaults_are_the_notebook_recipe(window) -> None:  # type: ignore[no-untyped-def]
+    model, train = window.train_tab.form.configs()
+    assert (train.epochs, train.batch_size, train.lr, train.optimizer) == (5, 64, 0.002, "adam")
+    assert (train.scheduler, train.step_size, train.gamma) == ("step", 15, 0.1)
+    assert (train.augment.rotation, train.augment.crop_p) == (15.0, 0.1)
+    assert not model.batchnorm and model.dropout == 0.0
+    assert window.train_tab.form.epochs.minimum() >= 1  # 0 epochs cannot be entered
+
+
+def test_a_short_real_training_run(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = window.train_tab
+    _configure(window, small_mnist_dir)
+    bundled_weights = window.session.predictor.model.state_dict()["head.1.weight"].clone()
+    labels: list[str] = []
+    window.session.predictor_changed.connect(labels.append)
+    window.tabs.setCurrentWidget(tab)
+    _button(window, "trainButton").click()
+    assert tab.is_running() and not _button(window, "trainButton").isEnabled()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    assert tab.curves.batch_count() == 47  # 3,000 images in batches of 64
+    assert tab.curves.epoch_count() == 1 and tab.table.rowCount() == 1
+    assert tab.curves.raw_loss.getData()[0] is not None
+    assert any("epoch 1" in label for label in labels)  # the Draw tab read with epoch 1
+    new_weights = window.session.predictor.model.state_dict()["head.1.weight"]
+    assert not torch.equal(new_weights, bundled_weights)
+    assert window.session.dirty and window.isWindowModified()
+    assert window.session.checkpoint.history[0]["test_acc"] > 70.0
+    assert "Test accuracy" in window.accuracy_status.text()
+    assert _button(window, "trainButton").isEnabled()
+
+
+def test_stop_mid_epoch_takes_effect_within_a_second(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = window.train_tab
+    _configure(window, small_mnist_dir, epochs=20)
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() > 0, timeout=30000)
+    _button(window, "stopButton").click()
+    start = time.perf_counter()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=5000)
+    assert time.perf_counter() - start < 1.0
+    assert tab.curves.epoch_count() < 20
+    assert window.session.dirty  # the partly trained model is kept, unsaved
+    assert window.session.checkpoint.test_acc is not None
+
+
+def test_pause_holds_and_resume_continues(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = window.train_tab
+    _configure(window, small_mnist_dir, epochs=20)
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() > 0, timeout=30000)
+    _button(window, "pauseButton").click()
+    assert tab.is_paused() and _button(window, "pauseButton").text() == "Resume"
+    qtbot.wait(300)  # let what was already sent arrive
+    held = tab.curves.batch_count()
+    qtbot.wait(600)
+    assert tab.curves.batch_count() == held
+    _button(window, "pauseButton").click()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() > held, timeout=5000)
+    _button(window, "stopButton").click()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=5000)
+
+
+def test_nan_loss_shows_a_clear_message_and_the_app_stays_usable(
+    qtbot,
+    window,
+    small_mnist_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    messages: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
+    )
+    real_augment = training.augment
+    monkeypatch.setattr(
+        training, "augment", lambda x, cfg, g: real_augment(x, cfg, g) * float("nan")
+    )
+    before = window.session.checkpoint
+    _configure(window, small_mnist_dir)
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: not window.train_tab.is_running(), timeout=30000)
+    assert len(messages) == 1 and "loss became nan" in messages[0]
+    assert window.session.checkpoint is before and not window.session.dirty
+    assert _button(window, "trainButton").isEnabled()
+
+
+def test_missing_dataset_is_explained(
+    qtbot,
+    window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    messages: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
+    )
+    _configure(window, tmp_path)
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: not window.train_tab.is_running(), timeout=30000)
+    assert len(messages) == 1 and str(tmp_path) in messages[0]
+    assert "does not hold the four MNIST IDX files" in messages[0]
+
+
+def test_curves_keep_a_long_run_light(window) -> None:  # type: ignore[no-untyped-def]
+    from mnist_desk.core.training import BatchMetrics, EpochMetrics
+
+    curves = window.train_tab.curves
+    for epoch in range(1, 31):
+        batches = [
+            BatchMetrics(epoch, b, 938, 1.0 / (epoch + b / 938), 90.0, 0.002, 1e4, 95.0)
+            for b in range(1, 939)
+        ]
+        curves.append_batches(batches)
+        curves.add_epoch(EpochMetrics(epoch, 30, 0.1, 97.0, 0.05, 98.0, 3.0, 2e4, 0.002))
+    curves.refresh()
+    curves.repaint()
+    assert curves.batch_count() == 30 * 938 and curves.epoch_count() == 30
+    x, _ = curves.raw_loss.getData()
+    assert x[-1] == pytest.approx(30.0)  # the x axis counts epochs
+    for plot in (curves.loss_plot, curves.acc_plot):
+        assert plot.clipToViewMode()
+        _, auto, method = plot.downsampleMode()
+        assert auto and method == "peak"
