@@ -34,7 +34,7 @@ def test_pyproject_declares_ranges_and_the_console_script() -> None:
     for dep in (
         '"torch>=2.4"',
         '"torchvision>=0.19"',
-        '"PySide6-Essentials"',
+        '"PySide6-Essentials>=6.6',
         '"pyqtgraph"',
         '"tqdm"',
     ):
