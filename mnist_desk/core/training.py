@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_desk.core.augment import augment
+from mnist_desk.core.augment import apply, epoch_matrices
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST
@@ -89,14 +89,19 @@ def split_train_val(n: int, val_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return perm[: n - val_size], perm[n - val_size :]
 
 
-def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module, cfg: TrainConfig, device: torch.device | None = None
+) -> torch.optim.Optimizer:
+    """The optimiser, fused into one kernel per step where PyTorch has one for the device
+    (Adam's step: 0.08 ms instead of 0.26 ms for the seed model on this CPU)."""
     params, lr, wd = model.parameters(), cfg.lr, cfg.weight_decay
+    fused = True if device is not None and device.type in ("cpu", "cuda") else None
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd, fused=fused)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, fused=fused)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=wd, fused=fused)
     return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
 
 
@@ -186,7 +191,7 @@ class Trainer:
             self._generator.seed()
         self._load_data(data)
         self.batches_per_epoch = math.ceil(len(self._train_x) / train_config.batch_size)
-        self.optimizer = make_optimizer(self.model, train_config)
+        self.optimizer = make_optimizer(self.model, train_config, self.device)
         self.scheduler, self._per_batch_schedule = make_scheduler(
             self.optimizer, train_config, self.batches_per_epoch
         )
@@ -231,6 +236,8 @@ class Trainer:
         cfg, n = self.config, len(self._train_x)
         self.model.train()
         perm = torch.randperm(n, generator=self._generator, device=self.device)
+        # one random matrix per sample for the whole epoch: a handful of ops, not 30 a batch
+        thetas = epoch_matrices(n, cfg.augment, self._generator, self.device)
         loss_sum, correct, seen = 0.0, 0, 0
         lr_at_start = self.lr
         start = time.perf_counter()
@@ -239,9 +246,11 @@ class Trainer:
             if self.stop_event.is_set():
                 self.stopped = True
                 return
-            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
+            idx = perm[part]
             self.test_result = None
-            loss, batch_correct = self._step(self._train_x[idx], self._train_y[idx], epoch, b + 1)
+            inputs = apply(self._train_x[idx], None if thetas is None else thetas[part])
+            loss, batch_correct = self._step(inputs, self._train_y[idx], epoch, b + 1)
             seen += len(idx)
             loss_sum += loss * len(idx)
             correct += batch_correct
@@ -264,9 +273,7 @@ class Trainer:
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
         try:
-            inputs = augment(x, self.config.augment, self._generator)
-            inputs = inputs.contiguous(memory_format=self._memory_format)
-            out = self.model(inputs)
+            out = self.model(x.contiguous(memory_format=self._memory_format))
             loss = F.cross_entropy(out, y, label_smoothing=self.config.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -43,6 +43,9 @@ def test_a_short_real_training_run(qtbot, window, small_mnist_dir: Path) -> None
     assert tab.curves.batch_count() == 47  # 3,000 images in batches of 64
     assert tab.curves.epoch_count() == 1 and tab.table.rowCount() == 1
     assert tab.curves.raw_loss.getData()[0] is not None
+    # the plots are still in the layout after the reset that started the run
+    assert tab.curves.ci.getItem(0, 0) is tab.curves.loss_plot
+    assert tab.curves.ci.getItem(1, 0) is tab.curves.acc_plot
     assert any("epoch 1" in label for label in labels)  # the Draw tab read with epoch 1
     new_weights = window.session.predictor.model.state_dict()["head.1.weight"]
     assert not torch.equal(new_weights, bundled_weights)
@@ -93,9 +96,9 @@ def test_nan_loss_shows_a_clear_message_and_the_app_stays_usable(
     monkeypatch.setattr(
         QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
     )
-    real_augment = training.augment
+    real_apply = training.apply
     monkeypatch.setattr(
-        training, "augment", lambda x, cfg, g: real_augment(x, cfg, g) * float("nan")
+        training, "apply", lambda images, theta: real_apply(images, theta) * float("nan")
     )
     before = window.session.checkpoint
     _configure(window, small_mnist_dir)
@@ -137,7 +140,7 @@ def test_curves_keep_a_long_run_light(window) -> None:  # type: ignore[no-untype
     curves.refresh()
     curves.repaint()
     assert curves.batch_count() == 30 * 938 and curves.epoch_count() == 30
-    x, _ = curves.raw_loss.getData()
+    x, _ = curves.raw_loss.getOriginalDataset()
     assert x[-1] == pytest.approx(30.0)  # the x axis counts epochs
     for plot in (curves.loss_plot, curves.acc_plot):
         assert plot.clipToViewMode()
