@@ -31,10 +31,11 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def describe_device(device: torch.device | str) -> str:
+def describe_device(device: torch.device | str, threads: int | None = None) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return f"CUDA ({torch.cuda.get_device_name(device)})"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = threads or torch.get_num_threads()
+    return f"CPU ({n} thread{'s' * (n != 1)})"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from mnist_desk import APP_NAME, __version__
 from mnist_desk.gui.main_window import MainWindow
+from mnist_desk.gui.threads import reserve_gui_thread
 
 ORGANIZATION = "mnist-desk"
 _configured: set[int] = set()
@@ -44,6 +45,7 @@ def configure_application(app: QApplication) -> None:
     QCoreApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName("mnist-desk")
     app.setWindowIcon(QIcon(":/icons/app.svg"))
+    reserve_gui_thread()
     palette = app.palette()
     pg.setConfigOptions(
         antialias=True, background=palette.base().color(), foreground=palette.text().color()

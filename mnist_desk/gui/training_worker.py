@@ -17,6 +17,7 @@ from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST, load_mnist
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
+from mnist_desk.gui.threads import enter_worker_thread
 
 EMIT_INTERVAL_S = 0.075
 
@@ -62,6 +63,7 @@ class TrainingWorker(QObject):
     # runs in the worker thread ----------------------------------------------------------
     @Slot()
     def run(self) -> None:
+        enter_worker_thread()
         try:
             self._run()
         except MnistDeskError as exc:
