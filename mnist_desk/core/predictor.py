@@ -65,6 +65,11 @@ class Predictor:
             probs = self._model(normalize(x)).exp().numpy()
         return probs[0] if single else probs
 
+    def warm_up(self) -> None:
+        """Run one blank image through, so the first real prediction is not the slow one."""
+        if self._model is not None:
+            self.probabilities(np.zeros((28, 28), np.float32))
+
     def predict_array(self, image28: np.ndarray) -> Prediction:
         probs = self.probabilities(image28)
         digit = int(probs.argmax())

@@ -2,25 +2,29 @@
 test result as markers, the x axis in epochs.
 
 Built the way pyqtgraph's scrollingPlots example is: metrics go into growable numpy
-buffers, and a timer redraws at most ten times a second with one setData per curve;
+buffers, and the Train tab's display timer calls refresh() four times a second, one
+setData per curve;
 downsampling and clip-to-view keep a 30-epoch run (28,000 points) as quick as the first
 epoch. The plots keep pyqtgraph's right-click menu, with Export….
+
+Painting competes with training for two CPU cores, so it is kept cheap (measured with
+benchmarks/gui_responsiveness.py): the raw curves are drawn without antialiasing at one
+min/max pair per two pixels, the smoothed ones antialiased but subsampled, and there is
+no grid (pyqtgraph's translucent grid alone cost 10-20 ms a frame).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
 from mnist_desk.core.training import BatchMetrics, EpochMetrics
 
 SMOOTHING = 0.03  # exponential moving average weight of the newest batch
-REFRESH_MS = 100
 RAW = (96, 125, 200, 70)
 SMOOTH = (40, 80, 190)
 TEST = (237, 137, 54)
@@ -72,48 +76,56 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.loss_plot.setLogMode(y=True)
         self.acc_plot.setLabel("left", "accuracy", units="%")
         self.acc_plot.setLabel("bottom", "epoch")
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         for plot in (self.loss_plot, self.acc_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        self.raw_loss = self.loss_plot.plot(pen=pg.mkPen(RAW, width=1), name="batch")
-        self.smooth_loss = self.loss_plot.plot(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
-        self.raw_acc = self.acc_plot.plot(pen=pg.mkPen(RAW, width=1), name="batch")
-        self.smooth_acc = self.acc_plot.plot(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
-        self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot)
-        self.epoch_acc, self.test_acc = self._epoch_markers(self.acc_plot)
+        self.raw_loss = self._curve(self.loss_plot, RAW, 1, "batch")
+        self.smooth_loss = self._curve(self.loss_plot, SMOOTH, 2, "smoothed")
+        self.raw_acc = self._curve(self.acc_plot, RAW, 1, None)
+        self.smooth_acc = self._curve(self.acc_plot, SMOOTH, 2, None)
+        self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot, legend=True)
+        self.epoch_acc, self.test_acc = self._epoch_markers(self.acc_plot, legend=False)
         self._batches = _Buffer(5)  # x, loss, acc, smoothed loss, smoothed acc
         self._epochs = _Buffer(5)  # epoch, train loss, train acc, test loss, test acc
-        self._references: list[Any] = []
         self._dirty = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
 
     @staticmethod
-    def _epoch_markers(plot: pg.PlotItem) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+    def _curve(
+        plot: pg.PlotItem, colour: tuple[int, ...], width: int, name: str | None
+    ) -> pg.PlotDataItem:
+        smooth = width > 1
+        curve = plot.plot(
+            pen=pg.mkPen(colour, width=width), name=name, antialias=smooth, skipFiniteCheck=True
+        )
+        curve.setDownsampling(auto=True, method="subsample" if smooth else "peak")
+        curve.opts["autoDownsampleFactor"] = 0.25 if smooth else 0.5  # points per pixel
+        return curve
+
+    @staticmethod
+    def _epoch_markers(plot: pg.PlotItem, legend: bool) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         train = plot.plot(
             pen=None,
             symbol="o",
             symbolSize=6,
             symbolBrush=TRAIN_EPOCH,
             symbolPen=None,
-            name="train (epoch)",
+            name="train (epoch)" if legend else None,
         )
         test = plot.plot(
-            pen=pg.mkPen(TEST, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            pen=pg.mkPen(TEST, width=1),
             symbol="s",
             symbolSize=8,
             symbolBrush=TEST,
             symbolPen=None,
-            name="test (epoch)",
+            name="test (epoch)" if legend else None,
         )
         return train, test
 
     # ---- data in -----------------------------------------------------------------------
-    def clear(self) -> None:
+    def reset(self) -> None:
+        # not named clear(): GraphicsLayoutWidget binds clear() to its layout on the
+        # instance, and calling that would remove the plots themselves
         self._batches.clear()
         self._epochs.clear()
         self._dirty = True
@@ -134,6 +146,12 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._batches.extend(np.column_stack([rows, smooth_loss, smooth_acc]))
         self._dirty = True
 
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the x axis to a run's length: no re-ranging while it trains, and the plot
+        shows how far along the run is."""
+        self.loss_plot.setXRange(0, epochs, padding=0.02)
+        self.loss_plot.enableAutoRange(x=False)
+
     def add_epoch(self, m: EpochMetrics) -> None:
         self._epochs.extend(
             np.array([[m.epoch, m.train_loss, m.train_acc, m.test_loss, m.test_acc]])
@@ -141,16 +159,16 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._dirty = True
 
     def set_history(
-        self, history: Iterable[dict[str, Any]], curve: dict[str, list[float]] | None
+        self, history: Sequence[dict[str, Any]], curve: dict[str, list[float]] | None
     ) -> None:
         """Show a finished run (e.g. from a checkpoint): its stored curve and epochs."""
-        self.clear()
+        self.reset()
         if curve and curve.get("x"):
             self._append_rows(np.column_stack([curve["x"], curve["loss"], curve["acc"]]))
         for h in history:
             self.add_epoch(EpochMetrics.from_dict(h))
         self.refresh()
-        self.loss_plot.enableAutoRange()
+        self.set_epochs(max(1, len(history)))
 
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:

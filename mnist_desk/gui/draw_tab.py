@@ -136,8 +136,10 @@ class DrawTab(QWidget):
         sees.addWidget(self.preview, 1)
         top = QHBoxLayout()
         digit = QVBoxLayout()
-        digit.addWidget(self.digit_label, 1)
+        digit.addStretch(1)
+        digit.addWidget(self.digit_label)
         digit.addWidget(self.confidence_label)
+        digit.addStretch(1)
         top.addLayout(digit, 1)
         top.addLayout(sees, 1)
 

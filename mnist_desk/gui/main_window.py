@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,6 +24,7 @@ from mnist_desk.core.checkpoint import describe_accuracy
 from mnist_desk.core.errors import CheckpointError, MnistDeskError
 from mnist_desk.gui.draw_tab import DrawTab
 from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.threads import work_threads
 from mnist_desk.gui.train_tab import TrainTab
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
@@ -75,9 +76,14 @@ class MainWindow(QMainWindow):
         self.train_tab.running_changed.connect(self._on_train_tab_running_changed)
         self.train_tab.finished.connect(self._on_train_tab_finished)
         self.tabs.currentChanged.connect(self._update_actions)
+        self.train_tab.form.device.currentIndexChanged.connect(
+            lambda: self.device_status.setText(self._device_text())
+        )
         self.session.load_bundled()
         self._read_settings()
         self._update_actions()
+        # the first forward pass sets up oneDNN's kernels (~15 ms): not on the first stroke
+        QTimer.singleShot(0, self.session.predictor.warm_up)
 
     # ---- actions and menus -------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -213,7 +219,8 @@ class MainWindow(QMainWindow):
         from mnist_desk.core.device import describe_device, resolve_device
 
         try:
-            device = describe_device(resolve_device(self.train_tab.form.device.currentData()))
+            chosen = resolve_device(self.train_tab.form.device.currentData())
+            device = describe_device(chosen, work_threads())
         except MnistDeskError:
             device = "unavailable"
         return f"Training on {device}"
@@ -333,7 +340,7 @@ class MainWindow(QMainWindow):
 
         from mnist_desk.core.device import describe_device, resolve_device
 
-        device = describe_device(resolve_device("auto"))
+        device = describe_device(resolve_device("auto"), work_threads())
         QMessageBox.about(
             self,
             f"About {APP_NAME}",

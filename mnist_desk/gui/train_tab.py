@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_worker import TrainingWorker
 
+DISPLAY_MS = 250
 TABLE_COLUMNS = ["Epoch", "Train loss", "Train acc", "Test loss", "Test acc", "Time", "LR"]
 
 
@@ -56,6 +57,12 @@ class TrainTab(QWidget):
         self._data_key: str | None = None
         self._paused = False
         self._started_at = 0.0
+        self._latest: BatchMetrics | None = None
+        # everything the run shows is redrawn four times a second, whatever the batch rate:
+        # painting competes with training for the CPU (benchmarks/gui_responsiveness.py)
+        self._display_timer = QTimer(self)
+        self._display_timer.setInterval(DISPLAY_MS)
+        self._display_timer.timeout.connect(self._refresh_display)
         self._build()
 
     # ---- layout ------------------------------------------------------------------------
@@ -170,7 +177,10 @@ class TrainTab(QWidget):
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         self._data_key = data_dir or ""
-        self.curves.clear()
+        self.curves.reset()
+        self.curves.set_epochs(train_cfg.epochs)
+        self._latest = None
+        self._display_timer.start()
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
@@ -212,9 +222,14 @@ class TrainTab(QWidget):
 
     def _on_worker_batches_ready(self, batches: list[BatchMetrics]) -> None:
         self.curves.append_batches(batches)
-        last = batches[-1]
-        total = last.batches * self._epochs_planned()
-        self.progress.setRange(0, total)
+        self._latest = batches[-1]
+
+    def _refresh_display(self) -> None:
+        self.curves.refresh()
+        last = self._latest
+        if last is None:
+            return
+        self.progress.setRange(0, last.batches * self._epochs_planned())
         self.progress.setValue((last.epoch - 1) * last.batches + last.batch)
         self.progress.setFormat(self._progress_text(last))
 
@@ -281,6 +296,8 @@ class TrainTab(QWidget):
         QMessageBox.critical(self, "Training failed", message)
 
     def _on_thread_finished(self) -> None:
+        self._display_timer.stop()
+        self._refresh_display()
         thread, worker = self._thread, self._worker
         self._thread, self._worker = None, None
         if worker is not None:

@@ -1,0 +1,81 @@
+"""Screenshots of the app for docs/, taken from a real X server (run it under Xvfb):
+
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/take_screenshots.py docs/
+    QT_SCALE_FACTOR=2 xvfb-run -s "-screen 0 2600x1800x24" \
+        python scripts/take_screenshots.py /tmp/hidpi
+
+It draws digits with real mouse events, starts a training run on MNIST (found as the app
+finds it) and captures the screen while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_desk.core.config import TrainConfig  # noqa: E402
+from mnist_desk.gui import create_window  # noqa: E402
+from tests.drawing import stroke  # noqa: E402
+
+# a hand-drawn-looking 3 (unit coordinates of the canvas)
+THREE = [(0.3, 0.25), (0.45, 0.17), (0.6, 0.18), (0.67, 0.28), (0.6, 0.42), (0.45, 0.48),
+         (0.62, 0.54), (0.69, 0.67), (0.6, 0.8), (0.43, 0.83), (0.3, 0.76)]  # fmt: skip
+
+
+def wait(seconds: float) -> None:
+    """Run the real event loop for a while (a processEvents loop would starve painting)."""
+    loop = QEventLoop()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def shoot(window, path: Path) -> None:  # type: ignore[no-untyped-def]
+    wait(0.3)
+    screen = window.screen()
+    pixmap = screen.grabWindow(window.winId())
+    pixmap.save(str(path))
+    print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--epochs-wait", type=float, default=14.0, help="seconds of training")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    window = create_window()
+    w, h = (int(v) for v in args.size.split("x"))
+    window.resize(w, h)
+    window.show()
+    wait(0.5)
+    shoot(window, args.out / "start.png")
+
+    stroke(window.draw_tab.canvas, THREE, steps=6)
+    window.draw_tab.predict_now()
+    shoot(window, args.out / "draw-tab.png")
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.form.set_configs(tab.form.configs()[0], TrainConfig(epochs=3))
+    tab.start_training()
+    wait(args.epochs_wait)
+    shoot(window, args.out / "train-tab.png")
+    window.tabs.setCurrentWidget(window.draw_tab)
+    window.draw_tab.predict_now()
+    shoot(window, args.out / "draw-while-training.png")
+    tab.shutdown()
+    wait(1.0)
+    window.session.dirty = False
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
