@@ -22,13 +22,14 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
 
 import numpy as np
-from PySide6.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -229,6 +230,13 @@ def gui_training(window: MainWindow, epochs: int, probe: bool) -> tuple[float, f
     return statistics.mean(h["samples_per_s"] for h in history), gui_cpu, lags
 
 
+def use_fresh_settings() -> None:
+    """A temporary settings folder: neither read nor overwrite the user's own."""
+    folder = tempfile.mkdtemp(prefix="mnist-desk-settings-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
@@ -243,6 +251,7 @@ def main() -> None:
     )
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_fresh_settings()
     window = create_window()
     window.resize(1280, 800)
     window.show()

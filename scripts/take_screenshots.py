@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,6 +27,31 @@ from tests.drawing import stroke  # noqa: E402
 # a hand-drawn-looking 3 (unit coordinates of the canvas)
 THREE = [(0.3, 0.25), (0.45, 0.17), (0.6, 0.18), (0.67, 0.28), (0.6, 0.42), (0.45, 0.48),
          (0.62, 0.54), (0.69, 0.67), (0.6, 0.8), (0.43, 0.83), (0.3, 0.76)]  # fmt: skip
+
+
+def smooth(points: list[tuple[float, float]], per_segment: int = 12) -> list[tuple[float, float]]:
+    """A Catmull-Rom curve through the points, as a hand moving a mouse would trace it."""
+    p = [points[0], *points, points[-1]]
+    out = []
+    for i in range(1, len(p) - 2):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p[i - 1], p[i], p[i + 1], p[i + 2]
+        for k in range(per_segment):
+            t = k / per_segment
+            t2, t3 = t * t, t * t * t
+            out.append(
+                tuple(
+                    0.5
+                    * (
+                        2 * b
+                        + (-a + c) * t
+                        + (2 * a - 5 * b + 4 * c - d) * t2
+                        + (-a + 3 * b - 3 * c + d) * t3
+                    )
+                    for a, b, c, d in ((x0, x1, x2, x3), (y0, y1, y2, y3))
+                )
+            )
+    out.append(points[-1])
+    return out  # type: ignore[return-value]
 
 
 def wait(seconds: float) -> None:
@@ -43,6 +69,13 @@ def shoot(window, path: Path) -> None:  # type: ignore[no-untyped-def]
     print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})")
 
 
+def use_fresh_settings() -> None:
+    """A temporary settings folder: neither read nor overwrite the user's own."""
+    folder = tempfile.mkdtemp(prefix="mnist-desk-settings-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -50,6 +83,7 @@ def main() -> int:
     parser.add_argument("--epochs-wait", type=float, default=14.0, help="seconds of training")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    use_fresh_settings()
     window = create_window()
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
@@ -57,7 +91,7 @@ def main() -> int:
     wait(0.5)
     shoot(window, args.out / "start.png")
 
-    stroke(window.draw_tab.canvas, THREE, steps=6)
+    stroke(window.draw_tab.canvas, smooth(THREE), steps=2)
     window.draw_tab.predict_now()
     shoot(window, args.out / "draw-tab.png")
 

@@ -86,6 +86,10 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.smooth_acc = self._curve(self.acc_plot, SMOOTH, 2, None)
         self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot, legend=True)
         self.epoch_acc, self.test_acc = self._epoch_markers(self.acc_plot, legend=False)
+        for axis in (self.acc_plot.getAxis("bottom"), self.acc_plot.getAxis("left")):
+            axis.enableAutoSIPrefix(False)  # "epoch", not "epoch (x0.001)"
+        self.loss_plot.getAxis("bottom").setStyle(showValues=False)  # shared with the plot below
+        self._show_empty_ranges(5)
         self._batches = _Buffer(5)  # x, loss, acc, smoothed loss, smoothed acc
         self._epochs = _Buffer(5)  # epoch, train loss, train acc, test loss, test acc
         self._dirty = False
@@ -145,6 +149,14 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         smooth_acc = ema(rows[:, 2], SMOOTHING, start_acc)
         self._batches.extend(np.column_stack([rows, smooth_loss, smooth_acc]))
         self._dirty = True
+
+    def _show_empty_ranges(self, epochs: int) -> None:
+        """Sensible axes before any data: a run's epochs, loss 0.01-3, accuracy 0-100%."""
+        self.set_epochs(epochs)
+        self.loss_plot.setYRange(-2, 0.5, padding=0)  # log10 units
+        self.acc_plot.setYRange(0, 100, padding=0.02)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.enableAutoRange(y=True)
 
     def set_epochs(self, epochs: int) -> None:
         """Fix the x axis to a run's length: no re-ranging while it trains, and the plot
