@@ -17,7 +17,7 @@ from mnist_desk.core.errors import ConfigError
 
 T = TypeVar("T", bound="_Config")
 
-ARCHS = ("seed",)
+ARCHS = ("seed", "compact")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("step", "onecycle", "cosine", "none")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -78,7 +78,8 @@ def _coerce(owner: str, key: str, hint: Any, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ModelConfig(_Config):
-    """Which network to build. `seed` is the notebook's CNN (24,210 parameters)."""
+    """Which network to build: `seed` is the notebook's CNN (24,210 parameters), `compact`
+    the project's own (BatchNorm, a global-average-pooling head, fewer parameters)."""
 
     arch: str = "seed"
     batchnorm: bool = False
@@ -99,6 +100,10 @@ class AugmentConfig(_Config):
     translate: fraction of the image size, uniform in [-translate, +translate] per axis.
     scale: zoom uniform in [1 - scale, 1 + scale].
     shear: degrees, uniform in [-shear, +shear].
+    stroke: stroke-width change, uniform in [-stroke, +stroke]; +1 is a full 3x3 dilation,
+        about a pixel thicker; -1 half an erosion.
+    elastic: elastic distortion, the standard deviation of a smooth random displacement
+        field in pixels.
     """
 
     rotation: float = 15.0
@@ -107,6 +112,8 @@ class AugmentConfig(_Config):
     translate: float = 0.0
     scale: float = 0.0
     shear: float = 0.0
+    stroke: float = 0.0
+    elastic: float = 0.0
 
     def __post_init__(self) -> None:
         _check_range("rotation", self.rotation, 0.0, 180.0)
@@ -115,11 +122,18 @@ class AugmentConfig(_Config):
         _check_range("translate", self.translate, 0.0, 0.5)
         _check_range("scale", self.scale, 0.0, 0.5)
         _check_range("shear", self.shear, 0.0, 45.0)
+        _check_range("stroke", self.stroke, 0.0, 1.0)
+        _check_range("elastic", self.elastic, 0.0, 5.0)
 
     @property
     def is_identity(self) -> bool:
         no_crop = self.crop_p == 0.0 or self.crop_size == 28
         return no_crop and not (self.rotation or self.translate or self.scale or self.shear)
+
+    @property
+    def is_none(self) -> bool:
+        """Nothing at all to do: no affine, no stroke change, no elastic distortion."""
+        return self.is_identity and not self.stroke and not self.elastic
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,7 @@ class TrainConfig(_Config):
     step_size: int = 15
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    ema: float = 0.0  # decay of a running average of the weights (0: none; e.g. 0.999)
     seed: int | None = 0
     device: str = "auto"
     val_size: int = 0
@@ -156,6 +171,10 @@ class TrainConfig(_Config):
         _check_range("step_size", self.step_size, 1, 1000)
         _check_range("gamma", self.gamma, 0.0, 1.0)
         _check_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        _check(
+            self.ema == 0.0 or 0.5 <= self.ema < 1.0,
+            f"ema must be 0 or in [0.5, 1), got {self.ema!r}",
+        )
         _check(self.seed is None or self.seed >= 0, "seed must be a whole number >= 0")
         _check(self.device in DEVICES, f"unknown device {self.device!r}; choose from {DEVICES}")
         _check_range("val_size", self.val_size, 0, 50000)

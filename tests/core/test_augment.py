@@ -10,6 +10,7 @@ from mnist_desk.core.augment import (
     AffineParams,
     affine_matrices,
     augment,
+    change_stroke_width,
     sample_params,
     to_input,
     warp,
@@ -101,3 +102,30 @@ def test_output_is_normalised(mnist: MNIST) -> None:
     assert out.shape == (2000, 1, 28, 28) and out.dtype == torch.float32
     assert abs(out.mean().item()) < 0.05 and abs(out.std().item() - 1.0) < 0.05
     torch.testing.assert_close(out.min(), torch.tensor(-MNIST_MEAN / MNIST_STD))
+
+
+def test_stroke_width_change_thickens_and_thins(mnist: MNIST) -> None:
+    x = mnist.train_images[:16].unsqueeze(1).float() / 255
+    ones = torch.ones(16)
+    thick, thin = change_stroke_width(x, ones), change_stroke_width(x, -ones)
+    assert torch.equal(change_stroke_width(x, 0 * ones), x)
+    assert (thick.flatten(1).sum(1) > 1.2 * x.flatten(1).sum(1)).all()
+    assert (thin.flatten(1).sum(1) < 0.9 * x.flatten(1).sum(1)).all()
+    assert (thin.flatten(1).max(1).values > 0.5).all()  # thinner, not erased
+    half = change_stroke_width(x, 0.5 * ones)
+    torch.testing.assert_close(half, (x + thick) / 2)
+
+
+def test_stroke_and_elastic_augmentation_per_sample(mnist: MNIST) -> None:
+    one = mnist.train_images[:1].repeat(8, 1, 1)
+    cfg = AugmentConfig(rotation=0.0, crop_p=0.0, stroke=0.8, elastic=0.75)
+    assert cfg.is_identity and not cfg.is_none
+    out = augment(one, cfg, torch.Generator().manual_seed(0))
+    assert not torch.equal(out[0], out[1])  # each sample its own field and width
+    again = augment(one, cfg, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    # the digit is distorted, not destroyed: still mostly where it was
+    plain = to_input(one)
+    for i in range(8):
+        corr = torch.corrcoef(torch.stack([out[i].flatten(), plain[0].flatten()]))[0, 1]
+        assert 0.5 < corr < 0.999
