@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_desk.core.augment import apply, epoch_matrices
+from mnist_desk.core.augment import apply, draw
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST
@@ -147,6 +147,33 @@ def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
+class WeightAverage:
+    """An exponential moving average of a model's weights and buffers (BatchNorm's running
+    statistics included), with the usual warm-up so early steps are not over-weighted."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.model = copy.deepcopy(model).eval()
+        self.model.requires_grad_(False)
+        self.decay = decay
+        self.steps = 0
+        self._pairs = [
+            (mine, theirs)
+            for mine, theirs in zip(
+                self.model.state_dict().values(), model.state_dict().values(), strict=True
+            )
+        ]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        floats = [(m, t) for m, t in self._pairs if m.is_floating_point()]
+        torch._foreach_lerp_([m for m, _ in floats], [t for _, t in floats], 1.0 - decay)
+        for mine, theirs in self._pairs:
+            if not mine.is_floating_point():
+                mine.copy_(theirs)
+
+
 class Trainer:
     """Iterate to train. Set `stop_event` to end after the current batch; set
     `pause_event` to hold between batches until it is cleared."""
@@ -182,7 +209,10 @@ class Trainer:
             torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
         )
         self.model.to(self.device).to(memory_format=self._memory_format)
-        self._good_state = copy.deepcopy(self.model.state_dict())
+        # with train_config.ema, a running average of the weights is what gets evaluated,
+        # shown and saved: it is steadier from epoch to epoch and from seed to seed
+        self.ema = WeightAverage(self.model, train_config.ema) if train_config.ema else None
+        self._good_state = copy.deepcopy(self.final_model.state_dict())
 
         self._generator = torch.Generator(device=self.device)
         if train_config.seed is not None:
@@ -236,8 +266,8 @@ class Trainer:
         cfg, n = self.config, len(self._train_x)
         self.model.train()
         perm = torch.randperm(n, generator=self._generator, device=self.device)
-        # one random matrix per sample for the whole epoch: a handful of ops, not 30 a batch
-        thetas = epoch_matrices(n, cfg.augment, self._generator, self.device)
+        # the random draws of the whole epoch at once: a handful of ops, not 30 a batch
+        aug = None if cfg.augment.is_none else draw(n, cfg.augment, self._generator, self.device)
         loss_sum, correct, seen = 0.0, 0, 0
         lr_at_start = self.lr
         start = time.perf_counter()
@@ -249,7 +279,7 @@ class Trainer:
             part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
             idx = perm[part]
             self.test_result = None
-            inputs = apply(self._train_x[idx], None if thetas is None else thetas[part])
+            inputs = apply(self._train_x[idx], None if aug is None else aug[part])
             loss, batch_correct = self._step(inputs, self._train_y[idx], epoch, b + 1)
             seen += len(idx)
             loss_sum += loss * len(idx)
@@ -268,7 +298,7 @@ class Trainer:
             self._curve.append((metrics.progress, loss, metrics.batch_acc))
             yield metrics
         seconds = time.perf_counter() - start
-        self._good_state = copy.deepcopy(self.model.state_dict())
+        self._good_state = copy.deepcopy(self.final_model.state_dict())
         yield self._end_epoch(epoch, loss_sum / seen, 100.0 * correct / seen, seconds, lr_at_start)
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
@@ -278,6 +308,8 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
+            if self.ema is not None:
+                self.ema.update(self.model)
             if self.scheduler is not None and self._per_batch_schedule:
                 self.scheduler.step()
         except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
@@ -299,13 +331,20 @@ class Trainer:
         return value, int((out.argmax(dim=1) == y).sum().item())
 
     def _restore_good_state(self) -> None:
-        self.model.load_state_dict(self._good_state)
+        self.final_model.load_state_dict(self._good_state)
+        if self.ema is not None:  # training stops here: the live weights follow the average
+            self.model.load_state_dict(self._good_state)
+
+    @property
+    def final_model(self) -> nn.Module:
+        """The network that is evaluated and saved: the weight average when there is one."""
+        return self.ema.model if self.ema is not None else self.model
 
     def _end_epoch(
         self, epoch: int, train_loss: float, train_acc: float, seconds: float, lr: float
     ) -> EpochMetrics:
-        self.test_result = evaluate(self.model, self._test_x, self._test_y)
-        val = evaluate(self.model, *self._val) if self._val is not None else None
+        self.test_result = evaluate(self.final_model, self._test_x, self._test_y)
+        val = evaluate(self.final_model, *self._val) if self._val is not None else None
         metrics = EpochMetrics(
             epoch=epoch,
             epochs=self.config.epochs,
@@ -325,11 +364,11 @@ class Trainer:
     def evaluate_test(self) -> EvalResult:
         """Evaluate the current weights on the test set (e.g. after a stop mid-epoch)."""
         if self.test_result is None:
-            self.test_result = evaluate(self.model, self._test_x, self._test_y)
+            self.test_result = evaluate(self.final_model, self._test_x, self._test_y)
         return self.test_result
 
     def state_dict_cpu(self) -> dict[str, torch.Tensor]:
-        return cpu_state_dict(self.model)
+        return cpu_state_dict(self.final_model)
 
     def to_checkpoint(self, name: str) -> Checkpoint:
         """Everything needed to rebuild, judge and resume this run, as plain data."""

@@ -160,3 +160,32 @@ def test_unavailable_device_is_a_clear_error(small_mnist: MNIST) -> None:
         pytest.skip("CUDA is available here")
     with pytest.raises(TrainingError, match="not available"):
         Trainer(ModelConfig(), TrainConfig(device="cuda"), small_mnist)
+
+
+def test_weight_average_follows_the_formula() -> None:
+    from mnist_desk.core.training import WeightAverage
+
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    ema = WeightAverage(model, decay=0.9)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema.update(model)  # warm-up: decay = min(0.9, 2/11)
+    expected = 1.0 - 2 / 11
+    torch.testing.assert_close(ema.model.weight, torch.full((1, 2), expected))
+    assert not ema.model.weight.requires_grad
+
+
+def test_ema_model_is_the_one_evaluated_and_saved(small_mnist: MNIST) -> None:
+    data = subset(small_mnist, 1280, 500)
+    trainer = Trainer(ModelConfig(batchnorm=True), TrainConfig(epochs=1, ema=0.99), data)
+    history = trainer.run()
+    assert trainer.final_model is trainer.ema.model  # type: ignore[union-attr]
+    live = trainer.model.state_dict()["features.0.weight"]
+    averaged = trainer.final_model.state_dict()["features.0.weight"]
+    assert not torch.equal(live, averaged)
+    saved = trainer.to_checkpoint("ema").model_state["features.0.weight"]
+    assert torch.equal(saved, averaged.cpu())
+    check = evaluate(trainer.final_model, data.test_images, data.test_labels)
+    assert check.accuracy == pytest.approx(history[-1].test_acc)
