@@ -70,25 +70,46 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     from mnist_desk.core.config import DEVICES, SCHEDULERS
 
     _add_data(p)
-    p.add_argument("--epochs", type=int, help="default 5")
-    p.add_argument("--batch-size", type=int, help="default 64")
-    p.add_argument("--lr", type=float, help="learning rate, default 0.002")
-    p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop"), help="default adam")
+    p.add_argument(
+        "--preset",
+        choices=("seed", "best"),
+        default="seed",
+        help="the recipe the other flags start from: seed (the notebook's, default) "
+        "or best (the project's own)",
+    )
+    p.add_argument("--arch", choices=("seed", "compact"), help="the network")
+    p.add_argument("--epochs", type=int, help="seed preset: 5")
+    p.add_argument("--batch-size", type=int, help="seed preset: 64")
+    p.add_argument("--lr", type=float, help="learning rate; seed preset: 0.002")
+    p.add_argument(
+        "--optimizer", choices=("adam", "adamw", "sgd", "rmsprop"), help="seed preset: adam"
+    )
     p.add_argument("--momentum", type=float, help="SGD momentum, default 0.9")
     p.add_argument("--weight-decay", type=float)
-    p.add_argument("--scheduler", choices=SCHEDULERS, help="default step (StepLR)")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="seed preset: step (StepLR)")
     p.add_argument("--step-size", type=int, help="StepLR step in epochs, default 15")
     p.add_argument("--gamma", type=float, help="StepLR factor, default 0.1")
     p.add_argument("--label-smoothing", type=float)
     p.add_argument(
-        "--batchnorm", action="store_true", default=None, help="BatchNorm after 3x3 convs"
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="evaluate and save a running average of the weights (e.g. 0.999)",
+    )
+    p.add_argument(
+        "--batchnorm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="BatchNorm after each 3x3 convolution (on in the best preset)",
     )
     p.add_argument("--dropout", type=float, metavar="P", help="dropout probability before the head")
-    p.add_argument("--rotation", type=float, metavar="DEG", help="max rotation, default 15")
-    p.add_argument("--crop-p", type=float, help="probability of the centre crop, default 0.1")
+    p.add_argument("--rotation", type=float, metavar="DEG", help="max rotation; seed preset: 15")
+    p.add_argument("--crop-p", type=float, help="probability of the centre crop; seed preset: 0.1")
     p.add_argument("--translate", type=float, metavar="FRAC", help="max shift, default 0")
     p.add_argument("--scale", type=float, metavar="FRAC", help="max zoom change, default 0")
     p.add_argument("--shear", type=float, metavar="DEG", help="max shear, default 0")
+    p.add_argument("--stroke", type=float, metavar="F", help="stroke-width variation, 0-1")
+    p.add_argument("--elastic", type=float, metavar="PX", help="elastic distortion in pixels")
     p.add_argument("--val-size", type=int, metavar="N", help="hold out N training images")
     p.add_argument("--device", choices=DEVICES, help="default auto (CUDA, MPS, then CPU)")
     p.add_argument("--seed", type=int, help="default 0")
@@ -130,25 +151,29 @@ def _info(message: str, args: argparse.Namespace) -> None:
 
 
 def train_configs(args: argparse.Namespace) -> tuple[Any, Any]:
-    """ModelConfig and TrainConfig from the defaults overridden by the flags given."""
-    from mnist_desk.core.config import AugmentConfig, ModelConfig, TrainConfig
+    """ModelConfig and TrainConfig from the preset, overridden by the flags given."""
+    from mnist_desk.core.presets import preset
+
+    base_model, base_train = preset(args.preset)
 
     def given(**names: str) -> dict[str, Any]:
         return {
             field: getattr(args, a) for field, a in names.items() if getattr(args, a) is not None
         }
 
-    model = ModelConfig().replace(**given(batchnorm="batchnorm", dropout="dropout"))
-    augment = AugmentConfig().replace(
+    model = base_model.replace(**given(arch="arch", batchnorm="batchnorm", dropout="dropout"))
+    augment = base_train.augment.replace(
         **given(
             rotation="rotation",
             crop_p="crop_p",
             translate="translate",
             scale="scale",
             shear="shear",
+            stroke="stroke",
+            elastic="elastic",
         )
     )
-    train = TrainConfig(augment=augment).replace(
+    train = base_train.replace(augment=augment).replace(
         **given(
             epochs="epochs",
             batch_size="batch_size",
@@ -160,6 +185,7 @@ def train_configs(args: argparse.Namespace) -> tuple[Any, Any]:
             step_size="step_size",
             gamma="gamma",
             label_smoothing="label_smoothing",
+            ema="ema",
             seed="seed",
             device="device",
             val_size="val_size",
@@ -207,7 +233,8 @@ def _train(args: argparse.Namespace) -> int:
     trainer = Trainer(model_cfg, train_cfg, data, stop_event=stop)
     params = count_parameters(build_model(model_cfg))
     _info(
-        f"training the {model_cfg.arch} model ({params:,} parameters) for {train_cfg.epochs} "
+        f"training the {model_cfg.arch} model ({params:,} parameters, preset {args.preset}) "
+        f"for {train_cfg.epochs} "
         f"epochs on {describe_device(trainer.device)}, data from {data.folder}",
         args,
     )

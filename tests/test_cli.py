@@ -229,3 +229,21 @@ def test_bad_checkpoint_is_exit_1(tmp_path: Path) -> None:
 def test_summary_prints_the_layer_table(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "--checkpoint", str(trained)]) == 0
     assert "Total params: 24,210" in capsys.readouterr().out
+
+
+def test_preset_best_and_flags_override_it(tiny_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "best.pt"
+    result = _run("train", "--preset", "best", "--data", str(tiny_dir), "--epochs", "1",
+                  "--lr", "0.01", "--out", str(out), "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "24,834 parameters" in result.stderr and "preset best" in result.stderr
+    ckpt = load_checkpoint(out)
+    assert ckpt.model_config.arch == "compact"
+    t = ckpt.train_config
+    assert (t.epochs, t.lr, t.optimizer, t.scheduler, t.ema) == (
+        1,
+        0.01,
+        "adamw",
+        "onecycle",
+        0.999,
+    )

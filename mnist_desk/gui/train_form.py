@@ -34,7 +34,12 @@ from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import download_mnist, resolve_data_dir, user_cache_dir
 from mnist_desk.core.device import available_devices
 from mnist_desk.core.errors import DataError, MnistDeskError
+from mnist_desk.core.model import build_model, count_parameters
+from mnist_desk.core.presets import DESCRIPTIONS as PRESET_DESCRIPTIONS
+from mnist_desk.core.presets import PRESETS, matching_preset, preset
 
+PRESET_NAMES = {"seed": "Seed: the notebook's recipe", "best": "Best: the project's recipe"}
+ARCH_NAMES = [("Seed CNN (notebook)", "seed"), ("Compact CNN", "compact")]
 OPTIMIZERS = [
     ("Adam", "adam"),
     ("AdamW", "adamw"),
@@ -96,8 +101,10 @@ class TrainForm(QWidget):
         self.setObjectName("trainForm")
         self._model_base = ModelConfig()
         self._train_base = TrainConfig()
+        self._setting = False  # set_configs in progress: no preset re-matching meanwhile
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._build_preset_group())
         layout.addWidget(self._build_model_group())
         layout.addWidget(self._build_optim_group())
         layout.addWidget(self._build_augment_group())
@@ -107,6 +114,8 @@ class TrainForm(QWidget):
         self._download_done.connect(self._on_download_done)
         self.set_configs(ModelConfig(), TrainConfig())
         for child in self.findChildren(QWidget):
+            if child is self.preset:
+                continue
             signal = getattr(child, "valueChanged", None) or getattr(
                 child, "currentIndexChanged", None
             )
@@ -114,18 +123,40 @@ class TrainForm(QWidget):
                 signal = child.toggled
             if signal is not None:
                 signal.connect(self.changed)
-        self.scheduler.currentIndexChanged.connect(self._update_enabled)
-        self.optimizer.currentIndexChanged.connect(self._update_enabled)
-        self._update_enabled()
+        self.changed.connect(self._on_form_changed)
+        self.preset.activated.connect(self._on_preset_activated)
+        self._on_form_changed()
 
     # ---- groups ------------------------------------------------------------------------
+    def _build_preset_group(self) -> QGroupBox:
+        box = QGroupBox("Recipe")
+        layout = QVBoxLayout(box)
+        self.preset = _combo([(PRESET_NAMES[n], n) for n in PRESETS] + [("Custom", "")], "preset")
+        self.preset.setToolTip("Fill the form with a recipe; any change makes it Custom")
+        self.preset_note = QLabel()
+        self.preset_note.setObjectName("presetNote")
+        self.preset_note.setWordWrap(True)
+        self.params_label = QLabel()
+        self.params_label.setObjectName("parameterCount")
+        self.params_label.setAccessibleName("Parameter count")
+        layout.addWidget(self.preset)
+        layout.addWidget(self.preset_note)
+        layout.addWidget(self.params_label)
+        return box
+
     def _build_model_group(self) -> QGroupBox:
         box = QGroupBox("Model")
         form = QFormLayout(box)
+        self.arch = _combo(ARCH_NAMES, "architecture")
+        self.arch.setToolTip(
+            "Seed: the notebook's CNN with a 1,568-to-10 linear head. "
+            "Compact: BatchNorm and a global-average-pooling head."
+        )
         self.batchnorm = QCheckBox("BatchNorm after each 3×3 convolution")
         self.batchnorm.setObjectName("batchnorm")
         self.dropout = _dspin(0.0, 0.9, 0.0, 0.05, 2, "dropout")
         self.dropout.setToolTip("Dropout probability before the classifier (0 = off)")
+        form.addRow("Network:", self.arch)
         form.addRow(self.batchnorm)
         form.addRow("Dropout:", self.dropout)
         return box
@@ -138,18 +169,29 @@ class TrainForm(QWidget):
         self.lr = _dspin(0.00001, 1.0, 0.002, 0.0005, 5, "learningRate")
         self.optimizer = _combo(OPTIMIZERS, "optimizer")
         self.momentum = _dspin(0.0, 0.999, 0.9, 0.05, 3, "momentum")
+        self.weight_decay = _dspin(0.0, 1.0, 0.0, 0.0005, 4, "weightDecay")
         self.scheduler = _combo(SCHEDULERS, "scheduler")
         self.step_size = _spin(1, 500, 15, "stepSize")
         self.step_size.setSuffix(" epochs")
         self.gamma = _dspin(0.0, 1.0, 0.1, 0.05, 3, "gamma")
+        self.label_smoothing = _dspin(0.0, 0.5, 0.0, 0.05, 2, "labelSmoothing")
+        self.ema = _dspin(0.0, 0.9999, 0.0, 0.001, 4, "weightAverage")
+        self.ema.setSpecialValueText("off")
+        self.ema.setToolTip(
+            "Decay of a running average of the weights, which is what gets evaluated and saved "
+            "(e.g. 0.999); off keeps the last weights"
+        )
         form.addRow("Epochs:", self.epochs)
         form.addRow("Batch size:", self.batch_size)
         form.addRow("Learning rate:", self.lr)
         form.addRow("Optimiser:", self.optimizer)
         form.addRow("Momentum:", self.momentum)
+        form.addRow("Weight decay:", self.weight_decay)
         form.addRow("Schedule:", self.scheduler)
         form.addRow("Step size:", self.step_size)
         form.addRow("Gamma:", self.gamma)
+        form.addRow("Label smoothing:", self.label_smoothing)
+        form.addRow("Weight average:", self.ema)
         return box
 
     def _build_augment_group(self) -> QGroupBox:
@@ -160,8 +202,27 @@ class TrainForm(QWidget):
         self.rotation.setSuffix("°")
         self.crop_p = _dspin(0.0, 1.0, 0.1, 0.05, 2, "cropProbability")
         self.crop_p.setToolTip("Probability of a centre crop to 22 pixels, resized back to 28")
+        self.translate = _dspin(0.0, 0.5, 0.0, 0.02, 2, "translate")
+        self.translate.setPrefix("± ")
+        self.translate.setToolTip("Largest shift, as a fraction of the image width")
+        self.scale = _dspin(0.0, 0.5, 0.0, 0.02, 2, "scale")
+        self.scale.setPrefix("± ")
+        self.scale.setToolTip("Largest change of size, as a fraction")
+        self.shear = _dspin(0.0, 45.0, 0.0, 1.0, 1, "shear")
+        self.shear.setPrefix("± ")
+        self.shear.setSuffix("°")
+        self.stroke = _dspin(0.0, 1.0, 0.0, 0.1, 2, "strokeWidth")
+        self.stroke.setToolTip("Random thickening and thinning of the strokes (1: about a pixel)")
+        self.elastic = _dspin(0.0, 5.0, 0.0, 0.25, 2, "elastic")
+        self.elastic.setSuffix(" px")
+        self.elastic.setToolTip("Elastic distortion: a smooth random warp, its size in pixels")
         form.addRow("Rotation:", self.rotation)
         form.addRow("Centre crop p:", self.crop_p)
+        form.addRow("Shift:", self.translate)
+        form.addRow("Scale:", self.scale)
+        form.addRow("Shear:", self.shear)
+        form.addRow("Stroke width:", self.stroke)
+        form.addRow("Elastic:", self.elastic)
         return box
 
     def _build_run_group(self) -> QGroupBox:
@@ -210,10 +271,18 @@ class TrainForm(QWidget):
     # ---- configs in and out ------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
         model = self._model_base.replace(
-            batchnorm=self.batchnorm.isChecked(), dropout=self.dropout.value()
+            arch=self.arch.currentData(),
+            batchnorm=self.batchnorm.isChecked(),
+            dropout=self.dropout.value(),
         )
         augment = self._train_base.augment.replace(
-            rotation=self.rotation.value(), crop_p=self.crop_p.value()
+            rotation=self.rotation.value(),
+            crop_p=self.crop_p.value(),
+            translate=self.translate.value(),
+            scale=self.scale.value(),
+            shear=self.shear.value(),
+            stroke=self.stroke.value(),
+            elastic=self.elastic.value(),
         )
         train = self._train_base.replace(
             epochs=self.epochs.value(),
@@ -221,9 +290,12 @@ class TrainForm(QWidget):
             lr=self.lr.value(),
             optimizer=self.optimizer.currentData(),
             momentum=self.momentum.value(),
+            weight_decay=self.weight_decay.value(),
             scheduler=self.scheduler.currentData(),
             step_size=self.step_size.value(),
             gamma=self.gamma.value(),
+            label_smoothing=self.label_smoothing.value(),
+            ema=self.ema.value() if self.ema.value() >= 0.5 else 0.0,
             device=self.device.currentData(),
             seed=self.seed.value(),
             augment=augment,
@@ -231,24 +303,65 @@ class TrainForm(QWidget):
         return model, train
 
     def set_configs(self, model: ModelConfig, train: TrainConfig) -> None:
-        self._model_base, self._train_base = model, train
-        self.batchnorm.setChecked(model.batchnorm)
-        self.dropout.setValue(model.dropout)
-        self.epochs.setValue(train.epochs)
-        self.batch_size.setValue(train.batch_size)
-        self.lr.setValue(train.lr)
-        _select(self.optimizer, train.optimizer)
-        self.momentum.setValue(train.momentum)
-        _select(self.scheduler, train.scheduler)
-        self.step_size.setValue(train.step_size)
-        self.gamma.setValue(train.gamma)
-        _select(self.device, train.device)
-        self.seed.setValue(train.seed or 0)
-        self.rotation.setValue(train.augment.rotation)
-        self.crop_p.setValue(train.augment.crop_p)
+        self._setting = True
+        try:
+            self._model_base, self._train_base = model, train
+            _select(self.arch, model.arch)
+            self.batchnorm.setChecked(model.batchnorm)
+            self.dropout.setValue(model.dropout)
+            self.epochs.setValue(train.epochs)
+            self.batch_size.setValue(train.batch_size)
+            self.lr.setValue(train.lr)
+            _select(self.optimizer, train.optimizer)
+            self.momentum.setValue(train.momentum)
+            self.weight_decay.setValue(train.weight_decay)
+            _select(self.scheduler, train.scheduler)
+            self.step_size.setValue(train.step_size)
+            self.gamma.setValue(train.gamma)
+            self.label_smoothing.setValue(train.label_smoothing)
+            self.ema.setValue(train.ema)
+            _select(self.device, train.device)
+            self.seed.setValue(train.seed or 0)
+            a = train.augment
+            self.rotation.setValue(a.rotation)
+            self.crop_p.setValue(a.crop_p)
+            self.translate.setValue(a.translate)
+            self.scale.setValue(a.scale)
+            self.shear.setValue(a.shear)
+            self.stroke.setValue(a.stroke)
+            self.elastic.setValue(a.elastic)
+        finally:
+            self._setting = False
+        self._on_form_changed()
+
+    def apply_preset(self, name: str) -> None:
+        """Fill the form with a preset, keeping the device and seed chosen."""
+        model, train = preset(name)
+        _, current = self.configs()
+        self.set_configs(model, train.replace(device=current.device, seed=current.seed))
+
+    def current_preset(self) -> str | None:
+        return matching_preset(*self.configs())
+
+    def _on_preset_activated(self, index: int) -> None:
+        name = self.preset.itemData(index)
+        if name:
+            self.apply_preset(name)
+        else:
+            self._on_form_changed()  # "Custom" only describes the form; it changes nothing
+
+    def _on_form_changed(self) -> None:
+        if self._setting:
+            return
+        self._update_enabled()
+        model, train = self.configs()
+        name = matching_preset(model, train)
+        _select(self.preset, name or "")
+        self.preset_note.setText(PRESET_DESCRIPTIONS.get(name or "", "Your own recipe."))
+        self.params_label.setText(f"{count_parameters(build_model(model)):,} parameters")
 
     def reset(self) -> None:
-        self.set_configs(ModelConfig(), TrainConfig())
+        self.set_configs(*preset("seed"))
 
     def data_folder(self) -> str | None:
         return self.data_dir.text().strip() or None

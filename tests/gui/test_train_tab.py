@@ -146,3 +146,17 @@ def test_curves_keep_a_long_run_light(window) -> None:  # type: ignore[no-untype
         assert plot.clipToViewMode()
         _, auto, method = plot.downsampleMode()
         assert auto and method == "peak"
+
+
+def test_preset_choice_fills_the_form(window) -> None:  # type: ignore[no-untyped-def]
+    form = window.train_tab.form
+    assert form.current_preset() == "seed"
+    assert form.params_label.text() == "24,210 parameters"
+    index = form.preset.findData("best")
+    form.preset.setCurrentIndex(index)
+    form.preset.activated.emit(index)
+    model, train = form.configs()
+    assert model.arch == "compact" and train.epochs == 15 and train.ema == 0.999
+    assert form.params_label.text() == "24,834 parameters"
+    form.epochs.setValue(12)
+    assert form.preset.currentText() == "Custom"

@@ -1,0 +1,44 @@
+"""Named recipes. `seed` is the notebook's, exactly; `best` is the project's own, chosen
+on a validation split of the training images (scripts/tune_best.py), never on the test set.
+A preset fills the defaults; explicit settings override them."""
+
+from __future__ import annotations
+
+from mnist_desk.core.config import AugmentConfig, ModelConfig, TrainConfig
+
+PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    "seed": (ModelConfig(), TrainConfig()),
+    "best": (
+        ModelConfig(arch="compact", batchnorm=True),
+        TrainConfig(
+            epochs=15,
+            batch_size=128,
+            lr=0.02,
+            optimizer="adamw",
+            weight_decay=0.01,
+            scheduler="onecycle",
+            label_smoothing=0.05,
+            ema=0.999,
+            augment=AugmentConfig(rotation=10.0, crop_p=0.0, translate=0.08, scale=0.08, shear=5.0),
+        ),
+    ),
+}
+DESCRIPTIONS = {
+    "seed": "The notebook's CNN and recipe: 24,210 parameters, Adam, 5 epochs",
+    "best": "Compact CNN (BatchNorm, pooling head), AdamW + OneCycle, weight averaging, 15 epochs",
+}
+
+
+def preset(name: str) -> tuple[ModelConfig, TrainConfig]:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
+
+
+def matching_preset(model: ModelConfig, train: TrainConfig) -> str | None:
+    """The preset these configs are, ignoring the seed and the device; None if custom."""
+    for name, (m, t) in PRESETS.items():
+        if m == model and t.replace(seed=train.seed, device=train.device) == train:
+            return name
+    return None
