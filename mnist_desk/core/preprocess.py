@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from mnist_desk.core import strokes
 from mnist_desk.core.errors import ImageError
 
 BOX = 20  # the digit's longer side after fitting
@@ -63,11 +64,18 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     return np.clip((gray - background) / max(1.0 - background, 1e-6), 0.0, 1.0)
 
 
-def _fit_box(ink: np.ndarray) -> np.ndarray:
+def _fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
     h, w = ink.shape
-    scale = BOX / max(h, w)
+    scale = box / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     img = Image.fromarray(ink.astype(np.float32), mode="F")
+    return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _halve(patch: np.ndarray) -> np.ndarray:
+    h, w = patch.shape
+    size = (max(1, round(w / 2)), max(1, round(h / 2)))
+    img = Image.fromarray(patch, mode="F")
     return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
 
 
@@ -90,10 +98,14 @@ def _place(patch: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_mnist(image: np.ndarray | Image.Image, polarity: Polarity = "auto") -> np.ndarray | None:
+def to_mnist(
+    image: np.ndarray | Image.Image, polarity: Polarity = "auto", *, normalize_width: bool = True
+) -> np.ndarray | None:
     """The MNIST form of `image`: float32 (28, 28) in [0, 1], white ink on black.
 
-    Returns None when the image holds no ink: nothing to read is never a guess.
+    With `normalize_width`, strokes much thinner or thicker than MNIST's are redrawn with
+    MNIST's median width (core.strokes), at twice the final resolution. Returns None when
+    the image holds no ink: nothing to read is never a guess.
     """
     ink = ink_map(to_grayscale(image), polarity)
     mask = ink > INK_THRESHOLD
@@ -101,7 +113,10 @@ def to_mnist(image: np.ndarray | Image.Image, polarity: Polarity = "auto") -> np
         return None
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    patch = np.clip(_fit_box(crop), 0.0, 1.0)
+    if normalize_width:
+        patch = _halve(strokes.normalize_width(np.clip(_fit_box(crop, 2 * BOX), 0.0, 1.0), 2.0))
+    else:
+        patch = np.clip(_fit_box(crop), 0.0, 1.0)
     if patch.sum() <= 0:
         return None
     return _place(patch)

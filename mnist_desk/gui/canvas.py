@@ -28,6 +28,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 RENDER_SIZE = 280  # side of the image handed to preprocessing: 10x MNIST
 DEFAULT_BRUSH = 0.075  # stroke width as a share of the canvas side (about 21 px of 280)
 ERASER_SCALE = 2.0
+MNIST_PEN = 0.15  # MNIST's pen width relative to the extent of a digit's centre lines
+MIN_PEN = 0.02  # a dot or a tiny scribble still gets a visible pen
 MAX_UNDO = 200
 
 
@@ -57,9 +59,9 @@ def stroke_path(points: list[QPointF], scale: float) -> QPainterPath:
     return path
 
 
-def _pen(stroke: Stroke, scale: float) -> QPen:
+def _pen(stroke: Stroke, scale: float, width_scale: float = 1.0) -> QPen:
     colour = QColor(0, 0, 0) if stroke.erase else QColor(255, 255, 255)
-    width = stroke.width * scale * (ERASER_SCALE if stroke.erase else 1.0)
+    width = stroke.width * scale * width_scale * (ERASER_SCALE if stroke.erase else 1.0)
     return QPen(
         colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin
     )
@@ -147,7 +149,7 @@ class DrawingCanvas(QWidget):
         return QPointF((pos.x() - r.x()) / r.width(), (pos.y() - r.y()) / r.height())
 
     # ---- rendering ---------------------------------------------------------------------
-    def _paint_picture(self, painter: QPainter, side: float) -> None:
+    def _paint_picture(self, painter: QPainter, side: float, width_scale: float = 1.0) -> None:
         painter.fillRect(QRectF(0, 0, side, side), QColor(0, 0, 0))
         if self._background is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -156,8 +158,25 @@ class DrawingCanvas(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for stroke in self._strokes:
             if stroke.points:
-                painter.setPen(_pen(stroke, side))
+                painter.setPen(_pen(stroke, side, width_scale))
                 painter.drawPath(stroke_path(stroke.points, side))
+
+    def mnist_width_scale(self) -> float:
+        """The factor that gives the ink MNIST's stroke width relative to the digit's size.
+
+        MNIST's pen strokes are about 2.6 pixels wide in a digit whose long side, strokes
+        included, is 20 pixels: a pen width of 0.15 times the extent of the stroke
+        centre lines. Drawn at any size with any brush, a digit is read with that width;
+        eraser strokes scale alike, so what was erased stays erased.
+        """
+        ink = [s for s in self._strokes if not s.erase and s.points]
+        if not ink:
+            return 1.0
+        xs = [p.x() for s in ink for p in s.points]
+        ys = [p.y() for s in ink for p in s.points]
+        extent = max(max(xs) - min(xs), max(ys) - min(ys))
+        brush = float(np.median([s.width for s in ink]))
+        return max(MNIST_PEN * extent, MIN_PEN) / brush
 
     def _rebuild_layer(self) -> None:
         dpr = self.devicePixelRatioF()
@@ -180,11 +199,13 @@ class DrawingCanvas(QWidget):
         painter.drawPath(stroke_path(stroke.points[-3:], side))
         painter.end()
 
-    def render_array(self, size: int = RENDER_SIZE) -> np.ndarray:
-        """The picture as uint8 (size, size), white ink on black, independent of the screen."""
+    def render_array(self, size: int = RENDER_SIZE, *, mnist_width: bool = False) -> np.ndarray:
+        """The picture as uint8 (size, size), white ink on black, independent of the screen;
+        with `mnist_width`, strokes are drawn with MNIST's width for the digit's size."""
         image = QImage(size, size, QImage.Format.Format_Grayscale8)
         painter = QPainter(image)
-        self._paint_picture(painter, float(size))
+        scale = self.mnist_width_scale() if mnist_width else 1.0
+        self._paint_picture(painter, float(size), scale)
         painter.end()
         buffer = np.frombuffer(image.constBits(), dtype=np.uint8)
         return buffer.reshape(size, image.bytesPerLine())[:, :size].copy()

@@ -56,6 +56,8 @@ class DrawTab(QWidget):
         self.session = session
         self.setAcceptDrops(True)
         self.prediction: Prediction | None = None
+        # read drawings with MNIST's stroke width for their size (benchmarks/drawn_digits.py)
+        self.normalize_width = True
         self._last_prediction = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -173,7 +175,8 @@ class DrawTab(QWidget):
         self._last_prediction = time.perf_counter()
         prediction = None
         if not self.canvas.is_empty() and self.session.predictor.model is not None:
-            prediction = self.session.predictor.predict(self.canvas.render_array(), "light")
+            image = self.canvas.render_array(mnist_width=self.normalize_width)
+            prediction = self.session.predictor.predict(image, "light")
         self.show_prediction(prediction)
 
     def show_prediction(self, prediction: Prediction | None) -> None:

@@ -1,0 +1,350 @@
+"""Digits drawn the way people draw them with a mouse, read end to end by the app.
+
+No MNIST image is used. Each digit has several hand-designed stroke templates (sevens with
+and without a bar, ones with a flag and a base, open and closed fours, eights in one or
+two strokes, ...). Every sample varies them at random: size and place on the canvas,
+aspect, slant, rotation, stroke width, wobble of the hand, speed (a fast hand gives few
+mouse events, hence polygonal strokes) and stroke direction and order. The samples are
+replayed as real mouse events (press, moves, release) on the canvas of an offscreen main
+window and scored through the `predictedDigit` label, so everything a drawing goes
+through is measured: the canvas, preprocessing and the model.
+
+    python benchmarks/drawn_digits.py [--per-digit 40] [--seed 0] [--checkpoint PATH]
+
+Prints accuracy overall and per digit, and the most common confusions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QLabel  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.drawing import move, press, release  # noqa: E402
+
+Point = tuple[float, float]
+Stroke = list[Point]
+
+
+def arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, n: int = 12) -> Stroke:
+    """Points on an elliptic arc; angles in degrees, 0 = right, 90 = down (screen)."""
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+        for a in np.linspace(a0, a1, n)
+    ]
+
+
+# Templates in a unit box (x right, y down). Each is a list of strokes; each stroke a list
+# of control points through which a smooth curve is drawn ("|" entries split corners).
+TEMPLATES: dict[int, list[list[Stroke]]] = {
+    0: [
+        [arc(0.5, 0.5, 0.32, 0.45, -90, 275, 20)],  # counter-clockwise from the top
+        [arc(0.5, 0.5, 0.3, 0.45, -80, -440, 20)],  # clockwise, overlapping the start
+        [arc(0.52, 0.5, 0.25, 0.46, -120, 245, 18)],  # narrow
+    ],
+    1: [
+        [[(0.5, 0.05), (0.5, 0.95)]],
+        [[(0.3, 0.22), (0.55, 0.05), (0.55, 0.95)]],  # with a flag
+        [[(0.32, 0.2), (0.55, 0.05), (0.55, 0.95)], [(0.3, 0.95), (0.8, 0.95)]],  # flag + base
+        [[(0.6, 0.05), (0.4, 0.95)]],  # slanted
+    ],
+    2: [
+        [[*arc(0.5, 0.3, 0.32, 0.25, 200, 360, 8), (0.75, 0.45), (0.2, 0.95), (0.85, 0.95)]],
+        [
+            [
+                *arc(0.5, 0.28, 0.3, 0.23, 190, 380, 9),
+                (0.22, 0.9),
+                (0.35, 0.82),
+                (0.5, 0.92),
+                (0.85, 0.95),
+            ]
+        ],  # a small loop at the bottom left
+        [[(0.2, 0.2), (0.5, 0.05), (0.8, 0.2), (0.75, 0.45), (0.15, 0.95), (0.9, 0.92)]],
+        [[(0.15, 0.1), (0.8, 0.1), (0.2, 0.9), (0.85, 0.9)]],  # angular, like a Z
+    ],
+    3: [
+        [[*arc(0.45, 0.27, 0.3, 0.22, 200, 450, 10), *arc(0.45, 0.72, 0.33, 0.24, -90, 160, 10)]],
+        [[(0.2, 0.05), (0.8, 0.05), (0.45, 0.42), *arc(0.45, 0.7, 0.33, 0.26, -70, 160, 10)]],
+        [[*arc(0.5, 0.27, 0.28, 0.22, 210, 440, 10), *arc(0.5, 0.72, 0.3, 0.24, -80, 170, 10)]],
+    ],
+    4: [
+        [[(0.6, 0.05), (0.15, 0.65), (0.9, 0.65)], [(0.7, 0.3), (0.7, 0.95)]],  # closed, 2 strokes
+        [[(0.25, 0.05), (0.2, 0.6), (0.85, 0.6)], [(0.7, 0.05), (0.7, 0.95)]],  # open
+        [[(0.7, 0.95), (0.7, 0.05), (0.15, 0.65), (0.9, 0.65)]],  # one stroke
+        [[(0.3, 0.05), (0.25, 0.55), (0.8, 0.5)], [(0.75, 0.1), (0.7, 0.95)]],
+        [[(0.45, 0.05), (0.1, 0.62), (0.95, 0.6)], [(0.62, 0.25), (0.6, 0.95)]],  # long bar
+    ],
+    5: [
+        [
+            [(0.3, 0.05), (0.25, 0.45), *arc(0.5, 0.67, 0.3, 0.27, -130, 150, 10)],
+            [(0.3, 0.05), (0.8, 0.05)],
+        ],  # body first, bar second
+        [[(0.8, 0.05), (0.3, 0.05), (0.25, 0.45), *arc(0.5, 0.67, 0.3, 0.27, -130, 150, 10)]],
+        [
+            [
+                (0.8, 0.06),
+                (0.28, 0.06),
+                (0.22, 0.48),
+                (0.6, 0.42),
+                (0.78, 0.65),
+                (0.6, 0.92),
+                (0.2, 0.88),
+            ]
+        ],  # angular
+        [
+            [
+                (0.85, 0.1),
+                (0.5, 0.03),
+                (0.3, 0.15),
+                (0.3, 0.45),
+                (0.7, 0.5),
+                (0.75, 0.78),
+                (0.45, 0.95),
+                (0.15, 0.82),
+            ]
+        ],  # rounded, almost an S
+    ],
+    6: [
+        [[(0.7, 0.05), (0.35, 0.35), *arc(0.5, 0.7, 0.28, 0.25, 180, 540, 14)]],
+        [[(0.75, 0.08), (0.45, 0.1), (0.25, 0.45), *arc(0.5, 0.7, 0.27, 0.24, 170, 520, 14)]],
+        [
+            [(0.65, 0.05), (0.3, 0.55), (0.32, 0.88), *arc(0.5, 0.78, 0.18, 0.16, 180, 540, 12)]
+        ],  # small loop
+    ],
+    7: [
+        [[(0.15, 0.05), (0.85, 0.05), (0.4, 0.95)]],
+        [[(0.15, 0.05), (0.85, 0.05), (0.4, 0.95)], [(0.3, 0.5), (0.75, 0.5)]],  # with a bar
+        [[(0.15, 0.12), (0.2, 0.05), (0.85, 0.05), (0.55, 0.5), (0.45, 0.95)]],  # curved stem
+        [
+            [(0.15, 0.2), (0.15, 0.05), (0.85, 0.05), (0.45, 0.95)],
+            [(0.35, 0.48), (0.75, 0.5)],
+        ],  # hook, bar
+    ],
+    8: [
+        [
+            [
+                *arc(0.5, 0.27, 0.25, 0.22, 0, -270, 10),
+                (0.3, 0.55),
+                *arc(0.5, 0.73, 0.28, 0.23, 180, 450, 10),
+                (0.65, 0.42),
+                (0.75, 0.27),
+            ]
+        ],  # one stroke, crossing in the middle
+        [
+            arc(0.5, 0.27, 0.25, 0.22, 0, 360, 14),
+            arc(0.5, 0.72, 0.3, 0.24, 0, 360, 14),
+        ],  # two loops
+        [
+            [
+                (0.7, 0.12),
+                (0.5, 0.05),
+                (0.3, 0.15),
+                (0.35, 0.35),
+                (0.65, 0.6),
+                (0.7, 0.85),
+                (0.5, 0.95),
+                (0.3, 0.85),
+                (0.35, 0.6),
+                (0.65, 0.38),
+                (0.7, 0.15),
+            ]
+        ],  # S then back up
+    ],
+    9: [
+        [[*arc(0.5, 0.3, 0.28, 0.24, 0, -360, 14), (0.78, 0.3), (0.72, 0.95)]],
+        [[*arc(0.5, 0.28, 0.28, 0.22, -20, -380, 14), (0.78, 0.3), (0.7, 0.65), (0.55, 0.95)]],
+        [arc(0.5, 0.28, 0.27, 0.22, 0, 360, 14), [(0.77, 0.25), (0.77, 0.95)]],  # two strokes
+        [
+            [
+                *arc(0.5, 0.28, 0.28, 0.22, 0, -360, 14),
+                (0.78, 0.3),
+                (0.72, 0.8),
+                (0.5, 0.95),
+                (0.25, 0.85),
+            ]
+        ],  # like a g
+    ],
+}
+
+
+def catmull_rom(points: list[Point], per_segment: int) -> list[Point]:
+    p = [points[0], *points, points[-1]]
+    out: list[Point] = []
+    for i in range(1, len(p) - 2):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p[i - 1], p[i], p[i + 1], p[i + 2]
+        for k in range(per_segment):
+            t = k / per_segment
+            t2, t3 = t * t, t * t * t
+            out.append(
+                tuple(  # type: ignore[arg-type]
+                    0.5
+                    * (
+                        2 * b
+                        + (c - a) * t
+                        + (2 * a - 5 * b + 4 * c - d) * t2
+                        + (3 * b - a - 3 * c + d) * t3
+                    )
+                    for a, b, c, d in ((x0, x1, x2, x3), (y0, y1, y2, y3))
+                )
+            )
+    out.append(points[-1])
+    return out
+
+
+@dataclass(frozen=True)
+class Sample:
+    digit: int
+    strokes: list[Stroke]  # in canvas units (0..1)
+    brush_px: int  # at the canvas's 280-pixel scale
+
+
+def make_sample(digit: int, rng: np.random.Generator) -> Sample:
+    templates = TEMPLATES[digit]
+    strokes = [list(s) for s in templates[rng.integers(len(templates))]]
+    # the hand: wobble on the control points
+    wobble = rng.uniform(0.0, 0.04)
+    strokes = [
+        [(x + rng.normal(0, wobble), y + rng.normal(0, wobble)) for x, y in s] for s in strokes
+    ]
+    # speed: a slow hand traces the curve densely, a fast one leaves a polygon
+    fast = rng.random() < 0.35
+    dense = [catmull_rom(s, 1 if fast else 8) if len(s) > 2 else s for s in strokes]
+    if not fast:  # tremor along the path
+        tremor = rng.uniform(0.0, 0.006)
+        dense = [
+            [(x + rng.normal(0, tremor), y + rng.normal(0, tremor)) for x, y in s] for s in dense
+        ]
+    # direction and order of strokes
+    if rng.random() < 0.2:
+        dense = [s[::-1] for s in dense]
+    if len(dense) > 1 and rng.random() < 0.3:
+        dense = dense[::-1]
+    # geometry: aspect, slant, rotation, size, place
+    height = rng.uniform(0.3, 0.9)
+    width = height * rng.uniform(0.55, 0.95)
+    slant = rng.uniform(-0.45, 0.3)  # x shifts by slant * (0.5 - y): forward slant is common
+    angle = math.radians(rng.uniform(-12, 12))
+    cx = rng.uniform(0.5 - (0.95 - height) / 2, 0.5 + (0.95 - height) / 2)
+    cy = rng.uniform(0.5 - (0.95 - height) / 2, 0.5 + (0.95 - height) / 2)
+
+    def place(x: float, y: float) -> Point:
+        x, y = (x - 0.5) * width, (y - 0.5) * height
+        x -= slant * y
+        x, y = x * math.cos(angle) - y * math.sin(angle), x * math.sin(angle) + y * math.cos(angle)
+        return (min(max(cx + x, 0.01), 0.99), min(max(cy + y, 0.01), 0.99))
+
+    placed = [[place(x, y) for x, y in s] for s in dense]
+    brush = int(rng.choice([rng.integers(8, 16), rng.integers(16, 28), rng.integers(28, 44)]))
+    return Sample(digit, placed, brush)
+
+
+def make_samples(per_digit: int, seed: int) -> list[Sample]:
+    rng = np.random.default_rng(seed)
+    return [make_sample(d, rng) for _ in range(per_digit) for d in range(10)]
+
+
+def replay(window, sample: Sample) -> str:  # type: ignore[no-untyped-def]
+    """Draw the sample with mouse events on the real canvas; return what the app reads."""
+    tab = window.draw_tab
+    tab.canvas.clear()
+    tab.brush_slider.setValue(sample.brush_px)
+    for stroke in sample.strokes:
+        press(tab.canvas, *stroke[0])
+        for point in stroke[1:]:
+            move(tab.canvas, *point)
+        release(tab.canvas, *stroke[-1])
+    tab.predict_now()
+    return window.findChild(QLabel, "predictedDigit").text()
+
+
+def evaluate_window(
+    window, samples: list[Sample]
+) -> tuple[float, dict[int, float], Counter[tuple[int, str]]]:  # type: ignore[no-untyped-def]
+    per_digit: dict[int, list[bool]] = {d: [] for d in range(10)}
+    confusions: Counter[tuple[int, str]] = Counter()
+    for sample in samples:
+        read = replay(window, sample)
+        ok = read == str(sample.digit)
+        per_digit[sample.digit].append(ok)
+        if not ok:
+            confusions[(sample.digit, read or "nothing")] += 1
+    total = sum(sum(v) for v in per_digit.values()) / len(samples)
+    return 100 * total, {d: 100 * float(np.mean(v)) for d, v in per_digit.items()}, confusions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-digit", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", help="read with this model (default: the bundled one)")
+    parser.add_argument("--save", type=Path, help="also save the first 100 drawings as a PNG sheet")
+    parser.add_argument(
+        "--no-width-normalization",
+        action="store_true",
+        help="read the canvas as drawn, without stroke-width normalisation",
+    )
+    args = parser.parse_args()
+    if args.no_width_normalization:
+        import functools
+
+        from mnist_desk.core import predictor, preprocess
+
+        predictor.to_mnist = functools.partial(preprocess.to_mnist, normalize_width=False)  # type: ignore[assignment]
+
+    from mnist_desk.gui import create_window
+
+    window = create_window()
+    window.resize(1100, 720)
+    window.show()
+    if args.checkpoint:
+        window.session.open(args.checkpoint)
+    window.draw_tab.normalize_width = not args.no_width_normalization
+    samples = make_samples(args.per_digit, args.seed)
+    total, per_digit, confusions = evaluate_window(window, samples)
+    print(f"model: {window.session.name}")
+    print(f"drawn digits: {len(samples)} ({args.per_digit} per digit, seed {args.seed})")
+    print(f"accuracy: {total:.1f}%")
+    print("per digit: " + "  ".join(f"{d}: {a:.0f}%" for d, a in per_digit.items()))
+    print(
+        "most common confusions: "
+        + ", ".join(f"{d}->{r} ({n})" for (d, r), n in confusions.most_common(8))
+    )
+    if args.save:
+        save_sheet(window, samples[:100], args.save)
+    window.session.dirty = False
+    window.close()
+
+
+def save_sheet(window, samples: list[Sample], path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The drawings as the canvas shows them (top) and as the network sees them (bottom)."""
+    from PIL import Image
+
+    tiles, seen = [], []
+    for sample in samples:
+        replay(window, sample)
+        canvas = window.draw_tab.canvas.render_array(112)
+        tiles.append(canvas)
+        mnist = window.draw_tab.prediction.image if window.draw_tab.prediction else None
+        seen.append(np.kron(mnist if mnist is not None else np.zeros((28, 28)), np.ones((4, 4))))
+    rows = []
+    for i in range(0, len(samples), 10):
+        rows.append(np.hstack([np.pad(t, 2) for t in tiles[i : i + 10]]))
+        rows.append(np.hstack([np.pad((s * 255).astype(np.uint8), 2) for s in seen[i : i + 10]]))
+    Image.fromarray(np.vstack(rows).astype(np.uint8)).save(path)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
