@@ -12,8 +12,8 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         ModelConfig(arch="compact", batchnorm=True),
         TrainConfig(
             epochs=15,
-            batch_size=128,
-            lr=0.02,
+            batch_size=64,
+            lr=0.01,
             optimizer="adamw",
             weight_decay=0.01,
             scheduler="onecycle",
