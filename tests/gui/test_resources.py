@@ -74,7 +74,8 @@ def test_bundled_checkpoint_is_in_the_resources() -> None:
     from mnist_desk.bundled import load_bundled_checkpoint
 
     checkpoint = load_bundled_checkpoint()
-    assert checkpoint.test_acc is not None and checkpoint.test_acc >= 99.0
+    assert checkpoint.test_acc is not None and checkpoint.test_acc >= 99.5
+    assert checkpoint.model_config.arch == "compact" and checkpoint.parameter_count() < 25000
     assert checkpoint.history and checkpoint.train_config is not None
 
 
