@@ -26,8 +26,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QLabel  # noqa: E402
+import numpy as np
+from PySide6.QtWidgets import QLabel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -179,6 +179,50 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
 }
 
 
+# Drawings that are no digit: letters that resemble none, symbols, scribbles. The app
+# should show them as unsure rather than announce a digit with confidence.
+NOT_DIGITS: dict[str, list[list[Stroke]]] = {
+    "A": [[[(0.1, 0.95), (0.5, 0.05), (0.9, 0.95)], [(0.28, 0.6), (0.72, 0.6)]]],
+    "E": [[[(0.85, 0.05), (0.2, 0.05), (0.2, 0.95), (0.85, 0.95)], [(0.2, 0.5), (0.7, 0.5)]]],
+    "H": [[[(0.2, 0.05), (0.2, 0.95)], [(0.8, 0.05), (0.8, 0.95)], [(0.2, 0.5), (0.8, 0.5)]]],
+    "K": [[[(0.25, 0.05), (0.25, 0.95)], [(0.8, 0.05), (0.25, 0.55), (0.85, 0.95)]]],
+    "M": [[[(0.1, 0.95), (0.15, 0.05), (0.5, 0.6), (0.85, 0.05), (0.9, 0.95)]]],
+    "W": [[[(0.05, 0.05), (0.25, 0.95), (0.5, 0.35), (0.75, 0.95), (0.95, 0.05)]]],
+    "X": [[[(0.15, 0.05), (0.85, 0.95)], [(0.85, 0.05), (0.15, 0.95)]]],
+    "#": [
+        [
+            [(0.35, 0.05), (0.3, 0.95)],
+            [(0.7, 0.05), (0.65, 0.95)],
+            [(0.1, 0.35), (0.9, 0.35)],
+            [(0.1, 0.65), (0.9, 0.65)],
+        ]
+    ],
+    "scribble": [
+        [
+            [
+                (0.1, 0.2),
+                (0.9, 0.3),
+                (0.15, 0.45),
+                (0.85, 0.55),
+                (0.1, 0.7),
+                (0.9, 0.8),
+                (0.2, 0.95),
+                (0.8, 0.05),
+            ]
+        ]
+    ],
+    "spiral": [
+        [
+            [
+                (0.5 + 0.045 * t * math.cos(t), 0.5 + 0.045 * t * math.sin(t))
+                for t in np.linspace(0, 10, 40)
+            ]
+        ]
+    ],
+    "star": [[[(0.5, 0.05), (0.78, 0.95), (0.05, 0.38), (0.95, 0.38), (0.22, 0.95), (0.5, 0.05)]]],
+}
+
+
 def catmull_rom(points: list[Point], per_segment: int) -> list[Point]:
     p = [points[0], *points, points[-1]]
     out: list[Point] = []
@@ -205,13 +249,14 @@ def catmull_rom(points: list[Point], per_segment: int) -> list[Point]:
 
 @dataclass(frozen=True)
 class Sample:
-    digit: int
+    digit: int | None  # None: not a digit
     strokes: list[Stroke]  # in canvas units (0..1)
     brush_px: int  # at the canvas's 280-pixel scale
 
 
-def make_sample(digit: int, rng: np.random.Generator) -> Sample:
-    templates = TEMPLATES[digit]
+def make_sample(
+    digit: int | None, templates: list[list[Stroke]], rng: np.random.Generator
+) -> Sample:
     strokes = [list(s) for s in templates[rng.integers(len(templates))]]
     # the hand: wobble on the control points
     wobble = rng.uniform(0.0, 0.04)
@@ -252,11 +297,17 @@ def make_sample(digit: int, rng: np.random.Generator) -> Sample:
 
 def make_samples(per_digit: int, seed: int) -> list[Sample]:
     rng = np.random.default_rng(seed)
-    return [make_sample(d, rng) for _ in range(per_digit) for d in range(10)]
+    return [make_sample(d, TEMPLATES[d], rng) for _ in range(per_digit) for d in range(10)]
+
+
+def make_non_digits(per_kind: int, seed: int) -> list[Sample]:
+    rng = np.random.default_rng(seed + 1)
+    return [make_sample(None, t, rng) for _ in range(per_kind) for t in NOT_DIGITS.values()]
 
 
 def replay(window, sample: Sample) -> str:  # type: ignore[no-untyped-def]
-    """Draw the sample with mouse events on the real canvas; return what the app reads."""
+    """Draw the sample with mouse events on the real canvas; return what the app reads
+    (the text of `predictedDigit`)."""
     tab = window.draw_tab
     tab.canvas.clear()
     tab.brush_slider.setValue(sample.brush_px)
@@ -269,19 +320,43 @@ def replay(window, sample: Sample) -> str:  # type: ignore[no-untyped-def]
     return window.findChild(QLabel, "predictedDigit").text()
 
 
-def evaluate_window(
-    window, samples: list[Sample]
-) -> tuple[float, dict[int, float], Counter[tuple[int, str]]]:  # type: ignore[no-untyped-def]
+def shown_unsure(window) -> bool:  # type: ignore[no-untyped-def]
+    return window.findChild(QLabel, "confidence").text().startswith("unsure")
+
+
+@dataclass
+class Result:
+    accuracy: float
+    per_digit: dict[int, float]
+    confusions: Counter[tuple[int, str]]
+    digits_unsure: float  # share of real digits shown as unsure (false alarms)
+    non_digits_unsure: float  # share of non-digits shown as unsure (the wanted answer)
+
+
+def evaluate_window(window, samples: list[Sample], others: list[Sample]) -> Result:  # type: ignore[no-untyped-def]
     per_digit: dict[int, list[bool]] = {d: [] for d in range(10)}
     confusions: Counter[tuple[int, str]] = Counter()
+    unsure = []
     for sample in samples:
         read = replay(window, sample)
+        assert sample.digit is not None
         ok = read == str(sample.digit)
         per_digit[sample.digit].append(ok)
+        unsure.append(shown_unsure(window))
         if not ok:
             confusions[(sample.digit, read or "nothing")] += 1
+    flagged = []
+    for sample in others:
+        replay(window, sample)
+        flagged.append(shown_unsure(window))
     total = sum(sum(v) for v in per_digit.values()) / len(samples)
-    return 100 * total, {d: 100 * float(np.mean(v)) for d, v in per_digit.items()}, confusions
+    return Result(
+        100 * total,
+        {d: 100 * float(np.mean(v)) for d, v in per_digit.items()},
+        confusions,
+        100 * float(np.mean(unsure)),
+        100 * float(np.mean(flagged)) if flagged else float("nan"),
+    )
 
 
 def main() -> None:
@@ -312,14 +387,19 @@ def main() -> None:
         window.session.open(args.checkpoint)
     window.draw_tab.normalize_width = not args.no_width_normalization
     samples = make_samples(args.per_digit, args.seed)
-    total, per_digit, confusions = evaluate_window(window, samples)
+    others = make_non_digits(max(1, args.per_digit // 4), args.seed)
+    r = evaluate_window(window, samples, others)
     print(f"model: {window.session.name}")
     print(f"drawn digits: {len(samples)} ({args.per_digit} per digit, seed {args.seed})")
-    print(f"accuracy: {total:.1f}%")
-    print("per digit: " + "  ".join(f"{d}: {a:.0f}%" for d, a in per_digit.items()))
+    print(f"accuracy: {r.accuracy:.1f}%")
+    print("per digit: " + "  ".join(f"{d}: {a:.0f}%" for d, a in r.per_digit.items()))
     print(
         "most common confusions: "
-        + ", ".join(f"{d}->{r} ({n})" for (d, r), n in confusions.most_common(8))
+        + ", ".join(f"{d}->{n_} ({n})" for (d, n_), n in r.confusions.most_common(8))
+    )
+    print(
+        f"shown as unsure: {r.non_digits_unsure:.0f}% of {len(others)} drawings that are no "
+        f"digit (letters, symbols, scribbles), {r.digits_unsure:.1f}% of the digits"
     )
     if args.save:
         save_sheet(window, samples[:100], args.save)
