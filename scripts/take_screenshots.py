@@ -20,7 +20,6 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_desk.core.config import TrainConfig  # noqa: E402
 from mnist_desk.gui import create_window  # noqa: E402
 from tests.drawing import stroke  # noqa: E402
 
@@ -97,7 +96,7 @@ def main() -> int:
 
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
-    tab.form.set_configs(tab.form.configs()[0], TrainConfig(epochs=3))
+    tab.form.apply_preset("best")
     tab.start_training()
     wait(args.epochs_wait)
     shoot(window, args.out / "train-tab.png")
