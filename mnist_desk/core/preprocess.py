@@ -76,7 +76,7 @@ def _halve(patch: np.ndarray) -> np.ndarray:
     h, w = patch.shape
     size = (max(1, round(w / 2)), max(1, round(h / 2)))
     img = Image.fromarray(patch, mode="F")
-    return np.asarray(img.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+    return np.asarray(img.resize(size, Image.Resampling.BOX), dtype=np.float32)
 
 
 def _centre_of_mass(patch: np.ndarray) -> tuple[float, float]:
@@ -113,9 +113,13 @@ def to_mnist(
         return None
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    patch = None
     if normalize_width:
-        patch = _halve(strokes.normalize_width(np.clip(_fit_box(crop, 2 * BOX), 0.0, 1.0), 2.0))
-    else:
+        double = np.clip(_fit_box(crop, 2 * BOX), 0.0, 1.0)
+        adjusted = strokes.normalize_width(double, 2.0)
+        if adjusted is not double:  # only then: a second resampling blurs a little
+            patch = _halve(adjusted)
+    if patch is None:
         patch = np.clip(_fit_box(crop), 0.0, 1.0)
     if patch.sum() <= 0:
         return None

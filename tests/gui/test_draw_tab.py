@@ -189,3 +189,16 @@ def test_a_file_that_is_not_an_image_is_explained(
         len(messages) == 1 and "notes.txt" in messages[0] and "not a readable image" in messages[0]
     )
     assert window.draw_tab.canvas.is_empty()
+
+
+def test_drawings_are_read_with_mnist_stroke_width(window) -> None:  # type: ignore[no-untyped-def]
+    tab = window.draw_tab
+    masses, as_drawn = [], []
+    for brush in (8, 40):
+        tab.canvas.clear()
+        tab.brush_slider.setValue(brush)
+        stroke(tab.canvas, SEVEN)
+        masses.append(float(tab.canvas.render_array(mnist_width=True).sum()))
+        as_drawn.append(float(tab.canvas.render_array().sum()))
+    assert abs(masses[0] - masses[1]) < 0.1 * masses[1]  # the brush no longer matters
+    assert as_drawn[0] < 0.6 * masses[0] and as_drawn[1] > 1.3 * masses[1]
