@@ -13,7 +13,7 @@ def _conv3(cin: int, cout: int, cfg: ModelConfig) -> list[nn.Module]:
     layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, padding=1)]
     if cfg.batchnorm:
         layers.append(nn.BatchNorm2d(cout))
-    layers.append(nn.ReLU())
+    layers.append(nn.ReLU(inplace=True))
     return layers
 
 
@@ -85,7 +85,7 @@ class CompactNet(nn.Module):
             layers.append(nn.MaxPool2d(2))
         if cfg.batchnorm:
             layers.append(nn.BatchNorm2d(cout))
-        layers.append(nn.ReLU())
+        layers.append(nn.ReLU(inplace=True))
         return layers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

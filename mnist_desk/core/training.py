@@ -27,6 +27,7 @@ from torch import nn
 from mnist_desk.core.augment import apply, draw
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.cpu import keep_freed_memory
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.device import resolve_device
 from mnist_desk.core.errors import TrainingError
@@ -193,6 +194,8 @@ class Trainer:
         self.stop_event = stop_event or threading.Event()
         self.pause_event = pause_event or threading.Event()
         self.device = resolve_device(train_config.device)
+        if self.device.type == "cpu":
+            keep_freed_memory()
         self.history: list[EpochMetrics] = []
         self.stopped = False
         self._curve: list[tuple[float, float, float]] = []  # (epochs, loss, batch accuracy)
