@@ -147,6 +147,21 @@ class Augmentation:
             *(None if t is None else t[part] for t in (self.theta, self.stroke, self.elastic))
         )
 
+    def clone_static(self) -> Augmentation:
+        """Own copies of the tensors: static buffers for a captured CUDA graph."""
+        return Augmentation(
+            *(None if t is None else t.clone() for t in (self.theta, self.stroke, self.elastic))
+        )
+
+    def copy_from(self, other: Augmentation) -> None:
+        for mine, theirs in zip(
+            (self.theta, self.stroke, self.elastic),
+            (other.theta, other.stroke, other.elastic),
+            strict=True,
+        ):
+            if mine is not None and theirs is not None:
+                mine.copy_(theirs, non_blocking=True)
+
 
 def draw(
     n: int, cfg: AugmentConfig, generator: torch.Generator | None, device: torch.device | str

@@ -155,6 +155,7 @@ class TrainConfig(_Config):
     seed: int | None = 0
     device: str = "auto"
     val_size: int = 0
+    cuda_graphs: bool = True  # on CUDA, replay each step from a captured graph
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:

@@ -16,15 +16,14 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from mnist_desk.core.augment import apply, draw
+from mnist_desk.core.augment import Augmentation, draw
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.cpu import keep_freed_memory
@@ -33,6 +32,7 @@ from mnist_desk.core.device import resolve_device
 from mnist_desk.core.errors import TrainingError
 from mnist_desk.core.evaluation import EvalResult, evaluate
 from mnist_desk.core.model import build_model
+from mnist_desk.core.steps import CapturedStep, EagerStep, StepResult
 
 VAL_SPLIT_SEED = 20241126  # one fixed validation split, whatever the training seed
 
@@ -225,6 +225,17 @@ class Trainer:
         self._load_data(data)
         self.batches_per_epoch = math.ceil(len(self._train_x) / train_config.batch_size)
         self.optimizer = make_optimizer(self.model, train_config, self.device)
+        self._eager = EagerStep(
+            self.model,
+            self._train_x,
+            self._train_y,
+            train_config.label_smoothing,
+            self._memory_format,
+        )
+        self._step: Callable[..., StepResult] | None = None
+        self.step_mode = "eager"  # or "captured in a CUDA graph", or why capture failed
+        # a GPU runs ahead of Python; reading losses back every step would stall it
+        self._readout_every = 1 if self.device.type == "cpu" else 32
         self.scheduler, self._per_batch_schedule = make_scheduler(
             self.optimizer, train_config, self.batches_per_epoch
         )
@@ -271,45 +282,46 @@ class Trainer:
         perm = torch.randperm(n, generator=self._generator, device=self.device)
         # the random draws of the whole epoch at once: a handful of ops, not 30 a batch
         aug = None if cfg.augment.is_none else draw(n, cfg.augment, self._generator, self.device)
-        loss_sum, correct, seen = 0.0, 0, 0
+        step = self._step_function(aug)
+        totals = {"loss": 0.0, "correct": 0, "seen": 0}
+        pending: list[tuple[int, torch.Tensor, torch.Tensor, int]] = []
         lr_at_start = self.lr
         start = time.perf_counter()
         for b in range(self.batches_per_epoch):
             start += self._wait_while_paused()
             if self.stop_event.is_set():
+                yield from self._flush(pending, epoch, totals, start)
                 self.stopped = True
                 return
             part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
             idx = perm[part]
             self.test_result = None
-            inputs = apply(self._train_x[idx], None if aug is None else aug[part])
-            loss, batch_correct = self._step(inputs, self._train_y[idx], epoch, b + 1)
-            seen += len(idx)
-            loss_sum += loss * len(idx)
-            correct += batch_correct
-            elapsed = time.perf_counter() - start
-            metrics = BatchMetrics(
-                epoch,
-                b + 1,
-                self.batches_per_epoch,
-                loss,
-                100.0 * correct / seen,
-                self.lr,
-                seen / max(elapsed, 1e-9),
-                100.0 * batch_correct / len(idx),
-            )
-            self._curve.append((metrics.progress, loss, metrics.batch_acc))
-            yield metrics
+            loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
+            pending.append((b + 1, loss, correct, len(idx)))
+            if len(pending) >= self._readout_every:
+                yield from self._flush(pending, epoch, totals, start)
+        yield from self._flush(pending, epoch, totals, start)
         seconds = time.perf_counter() - start
         self._good_state = copy.deepcopy(self.final_model.state_dict())
-        yield self._end_epoch(epoch, loss_sum / seen, 100.0 * correct / seen, seconds, lr_at_start)
+        seen = totals["seen"]
+        train_acc = 100.0 * totals["correct"] / seen
+        yield self._end_epoch(epoch, totals["loss"] / seen, train_acc, seconds, lr_at_start)
 
-    def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
+    def _step_function(self, aug: Augmentation | None) -> Callable[..., StepResult]:
+        if self._step is None:
+            self._step, self.step_mode = self._eager, "eager"
+            if self.device.type == "cuda" and self.config.cuda_graphs:
+                self._step, self.step_mode = CapturedStep.build(
+                    self._eager, self.config.batch_size, aug
+                )
+        return self._step
+
+    def _guarded(
+        self, step: Callable[..., StepResult], idx: torch.Tensor, aug: Augmentation | None
+    ) -> StepResult:
+        """One step: forward and backward, then the optimiser, the average, the schedule."""
         try:
-            out = self.model(x.contiguous(memory_format=self._memory_format))
-            loss = F.cross_entropy(out, y, label_smoothing=self.config.label_smoothing)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            result = step(idx, aug)
             self.optimizer.step()
             if self.ema is not None:
                 self.ema.update(self.model)
@@ -323,15 +335,46 @@ class Trainer:
                 f"out of memory on {self.device.type} at batch size {self.config.batch_size}; "
                 "try a smaller batch size or the CPU"
             ) from None
-        value = loss.item()
-        if not math.isfinite(value):
-            self._restore_good_state()
-            kept = f"epoch {epoch - 1}" if epoch > 1 else "the start of training"
-            raise TrainingError(
-                f"the loss became {value} at epoch {epoch}, batch {batch}; training stopped and "
-                f"the weights of {kept} were kept (try a smaller learning rate)"
+        return result
+
+    def _flush(
+        self,
+        pending: list[tuple[int, torch.Tensor, torch.Tensor, int]],
+        epoch: int,
+        totals: dict[str, Any],
+        start: float,
+    ) -> Iterator[BatchMetrics]:
+        """Read the pending steps' losses back (one sync on a GPU) and report them."""
+        if not pending:
+            return
+        values = torch.stack([torch.stack([ls.float(), c.float()]) for _, ls, c, _ in pending])
+        rows = values.cpu().tolist()
+        batches = list(pending)
+        pending.clear()
+        elapsed = time.perf_counter() - start
+        for (batch, _, _, size), (loss, correct) in zip(batches, rows, strict=True):
+            if not math.isfinite(loss):
+                self._restore_good_state()
+                kept = f"epoch {epoch - 1}" if epoch > 1 else "the start of training"
+                raise TrainingError(
+                    f"the loss became {loss} at epoch {epoch}, batch {batch}; training stopped "
+                    f"and the weights of {kept} were kept (try a smaller learning rate)"
+                )
+            totals["seen"] += size
+            totals["loss"] += loss * size
+            totals["correct"] += int(correct)
+            metrics = BatchMetrics(
+                epoch,
+                batch,
+                self.batches_per_epoch,
+                loss,
+                100.0 * totals["correct"] / totals["seen"],
+                self.lr,
+                totals["seen"] / max(elapsed, 1e-9),
+                100.0 * correct / size,
             )
-        return value, int((out.argmax(dim=1) == y).sum().item())
+            self._curve.append((metrics.progress, loss, metrics.batch_acc))
+            yield metrics
 
     def _restore_good_state(self) -> None:
         self.final_model.load_state_dict(self._good_state)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from mnist_desk.core import training
+from mnist_desk.core import steps
 from mnist_desk.core.config import TrainConfig
 
 
@@ -99,9 +99,9 @@ def test_nan_loss_shows_a_clear_message_and_the_app_stays_usable(
     monkeypatch.setattr(
         QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
     )
-    real_apply = training.apply
+    real_apply = steps.apply
     monkeypatch.setattr(
-        training, "apply", lambda images, theta: real_apply(images, theta) * float("nan")
+        steps, "apply", lambda images, theta: real_apply(images, theta) * float("nan")
     )
     before = window.session.checkpoint
     _configure(window, small_mnist_dir)

@@ -1,0 +1,129 @@
+"""The forward and backward half of a training step, eager or captured in a CUDA graph.
+
+A step of the seed CNN is a few hundred microseconds of GPU work spread over ~100 kernel
+launches, so in eager mode a GPU spends most of an epoch waiting for Python. On CUDA the
+batch gather, the augmentation, the forward pass, the loss and the backward pass are
+captured once in a CUDA graph and replayed each step from static input buffers. The
+optimiser step, the weight average and the schedulers stay eager: they are a handful of
+fused launches, and OneCycle changes Adam's betas, which a graph would freeze.
+
+Capture needs CUDA and a fixed batch size; anything that goes wrong while capturing
+falls back to the eager step, and `CapturedStep.build` says why. The eager step is what
+runs on the CPU and MPS (and is the only one CI can test).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_desk.core.augment import Augmentation, apply
+
+log = logging.getLogger(__name__)
+
+StepResult = tuple[torch.Tensor, torch.Tensor]  # loss (scalar), correct count (scalar)
+
+
+class EagerStep:
+    """Gather, augment, forward, loss, backward: gradients land in the parameters."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        label_smoothing: float,
+        memory_format: torch.memory_format,
+        *,
+        keep_grad_tensors: bool = False,
+    ) -> None:
+        self.model, self.images, self.labels = model, images, labels
+        self.label_smoothing = label_smoothing
+        self.memory_format = memory_format
+        # zeroing in place keeps .grad the same tensors a captured graph writes into
+        self.keep_grad_tensors = keep_grad_tensors
+
+    def __call__(self, idx: torch.Tensor, aug: Augmentation | None) -> StepResult:
+        x = apply(self.images[idx], aug).contiguous(memory_format=self.memory_format)
+        y = self.labels[idx]
+        out = self.model(x)
+        loss = F.cross_entropy(out, y, label_smoothing=self.label_smoothing)
+        for p in self.model.parameters():
+            if p.grad is not None:
+                if self.keep_grad_tensors:
+                    p.grad.zero_()
+                else:
+                    p.grad = None
+        loss.backward()
+        return loss.detach(), (out.argmax(dim=1) == y).sum()
+
+
+class CapturedStep:
+    """The same step as one CUDA graph for batches of exactly `batch_size` samples."""
+
+    def __init__(self, eager: EagerStep, batch_size: int, aug: Augmentation | None) -> None:
+        device = eager.images.device
+        self.batch_size = batch_size
+        self.idx = torch.zeros(batch_size, dtype=torch.long, device=device)
+        self.aug = None if aug is None else aug[slice(0, batch_size)].clone_static()
+        self.eager = eager
+        # warm-up runs change BatchNorm statistics; put them back afterwards
+        buffers = {k: v.clone() for k, v in eager.model.named_buffers()}
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._run_eager_uncounted()
+        torch.cuda.current_stream(device).wait_stream(side)
+        for p in eager.model.parameters():
+            p.grad = None  # the graph allocates the gradients it writes
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.loss, self.correct = self._forward_backward()
+        with torch.no_grad():
+            for name, value in eager.model.named_buffers():
+                value.copy_(buffers[name])
+
+    def _forward_backward(self) -> StepResult:
+        e = self.eager
+        x = apply(e.images[self.idx], self.aug).contiguous(memory_format=e.memory_format)
+        y = e.labels[self.idx]
+        out = e.model(x)
+        loss = F.cross_entropy(out, y, label_smoothing=e.label_smoothing)
+        loss.backward()
+        return loss.detach(), (out.argmax(dim=1) == y).sum()
+
+    def _run_eager_uncounted(self) -> None:
+        for p in self.eager.model.parameters():
+            p.grad = None
+        self._forward_backward()
+
+    def __call__(self, idx: torch.Tensor, aug: Augmentation | None) -> StepResult:
+        if len(idx) != self.batch_size:  # the short last batch of an epoch
+            return self.eager(idx, aug)
+        self.idx.copy_(idx, non_blocking=True)
+        if self.aug is not None and aug is not None:
+            self.aug.copy_from(aug)
+        self.graph.replay()
+        return self.loss.clone(), self.correct.clone()
+
+    @classmethod
+    def build(
+        cls, eager: EagerStep, batch_size: int, aug: Augmentation | None
+    ) -> tuple[Callable[[torch.Tensor, Augmentation | None], StepResult], str]:
+        """The captured step, or the eager one and the reason capture was not possible."""
+        if eager.images.device.type != "cuda":
+            return eager, f"CUDA graphs need CUDA (training on {eager.images.device.type})"
+        try:
+            captured = cls(eager, batch_size, aug)
+        except Exception as exc:  # capture fails in many ways; eager always works
+            log.warning("CUDA graph capture failed, training eagerly: %s", exc)
+            for p in eager.model.parameters():
+                p.grad = None
+            return eager, f"capture failed: {exc}"
+        eager.keep_grad_tensors = True  # the short last batch must not orphan them
+        return captured, "captured in a CUDA graph"
