@@ -6,7 +6,7 @@ activations every few milliseconds, so every step paid page faults on fresh memo
 zero fill of a 1.6 MB max-pool gradient took 370 us instead of 50. Raising glibc's mmap
 and trim thresholds keeps those blocks in the process for reuse (3-6% more samples/s for
 the seed model; benchmarks/cpu_speedups.py). Memory use stays flat, since every step
-reuses the same sizes.
+reuses the same sizes (benchmarks/gui_memory.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def keep_freed_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc (musl, ...)
         return False
-    ok_mmap = mallopt(_M_MMAP_THRESHOLD, 256 * 1024 * 1024)
-    ok_trim = mallopt(_M_TRIM_THRESHOLD, 1024 * 1024 * 1024)
+    # activations are a few MB; these bounds keep them, yet let a freed dataset-sized
+    # block (tens of MB) go back to the system
+    ok_mmap = mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+    ok_trim = mallopt(_M_TRIM_THRESHOLD, 64 * 1024 * 1024)
     return bool(ok_mmap and ok_trim)

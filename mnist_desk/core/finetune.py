@@ -1,0 +1,140 @@
+"""Teaching a model the user's handwriting without making it forget MNIST.
+
+A short run from the current weights on the user's samples (each repeated, lightly
+augmented) mixed with a random part of MNIST's training set, at a small learning rate.
+A fifth of the user's samples (at least one) is held out; accuracy on them and on the
+10,000 MNIST test images is measured before and after, so the user sees both what was
+gained and what, if anything, was lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mnist_desk.core.checkpoint import Checkpoint
+from mnist_desk.core.config import AugmentConfig, TrainConfig
+from mnist_desk.core.data import MNIST
+from mnist_desk.core.errors import TrainingError
+from mnist_desk.core.evaluation import evaluate
+from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
+
+MIN_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class FinetuneReport:
+    mnist_before: float
+    mnist_after: float
+    mine_before: float  # accuracy on the held-out samples, percent
+    mine_after: float
+    trained_on: int  # the user's samples used for training
+    held_out: int
+
+    def summary(self) -> str:
+        return (
+            f"Your held-out digits: {self.mine_before:.0f}% → {self.mine_after:.0f}% "
+            f"({self.held_out} drawings). MNIST test: {self.mnist_before:.2f}% → "
+            f"{self.mnist_after:.2f}%."
+        )
+
+
+def finetune_config(seed: int = 0) -> TrainConfig:
+    return TrainConfig(
+        epochs=3,
+        batch_size=64,
+        lr=3e-4,
+        optimizer="adam",
+        scheduler="cosine",
+        seed=seed,
+        augment=AugmentConfig(rotation=8.0, crop_p=0.0, translate=0.05, scale=0.05),
+    )
+
+
+def split_held_out(labels: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of training and held-out samples: a fifth held out, at least one."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))
+    held = max(1, len(labels) // 5)
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
+def mixed_data(
+    mine: tuple[np.ndarray, np.ndarray],
+    mnist: MNIST,
+    *,
+    mnist_images: int = 12000,
+    repeats: int = 30,
+    seed: int = 0,
+) -> MNIST:
+    """The user's samples, each `repeats` times, among `mnist_images` MNIST images."""
+    generator = torch.Generator().manual_seed(seed)
+    pick = torch.randperm(len(mnist.train_images), generator=generator)[:mnist_images]
+    images = torch.from_numpy(np.repeat(mine[0], repeats, axis=0))
+    labels = torch.from_numpy(np.repeat(mine[1], repeats, axis=0))
+    return MNIST(
+        torch.cat([mnist.train_images[pick], images]),
+        torch.cat([mnist.train_labels[pick], labels]),
+        mnist.test_images,
+        mnist.test_labels,
+        mnist.folder,
+    )
+
+
+def _accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
+    result = evaluate(model, torch.from_numpy(images), torch.from_numpy(labels))
+    return result.accuracy
+
+
+def finetune(
+    checkpoint: Checkpoint,
+    mine: tuple[np.ndarray, np.ndarray],
+    mnist: MNIST,
+    *,
+    config: TrainConfig | None = None,
+    stop_event: threading.Event | None = None,
+    progress: Callable[[BatchMetrics | EpochMetrics], None] | None = None,
+) -> tuple[Checkpoint, FinetuneReport]:
+    """Fine-tune `checkpoint` on the user's samples `mine` (MNIST-form uint8 images and
+    labels); return the new checkpoint and the before/after report."""
+    images, labels = mine
+    if len(labels) < MIN_SAMPLES:
+        raise TrainingError(
+            f"keep at least {MIN_SAMPLES} of your digits first (you have {len(labels)})"
+        )
+    cfg = config or finetune_config()
+    train_idx, held_idx = split_held_out(labels, cfg.seed or 0)
+    held = (images[held_idx], labels[held_idx])
+    before_model = checkpoint.build_model()
+    mnist_before = evaluate(before_model, mnist.test_images, mnist.test_labels).accuracy
+    mine_before = _accuracy(before_model, *held)
+    data = mixed_data((images[train_idx], labels[train_idx]), mnist, seed=cfg.seed or 0)
+    trainer = Trainer(
+        checkpoint.model_config,
+        cfg,
+        data,
+        stop_event=stop_event,
+        initial_weights=checkpoint.model_state,
+    )
+    for metrics in trainer:
+        if progress is not None:
+            progress(metrics)
+    after = trainer.evaluate_test().accuracy
+    final = trainer.final_model.to("cpu")
+    report = FinetuneReport(
+        mnist_before, after, mine_before, _accuracy(final, *held), len(train_idx), len(held_idx)
+    )
+    tuned = dataclasses.replace(
+        trainer.to_checkpoint(f"{checkpoint.name}, taught your handwriting"),
+        history=list(checkpoint.history),  # the run that made the model, not this short one
+        batch_curve=checkpoint.batch_curve,
+        train_config=checkpoint.train_config,
+        optimizer_state=None,
+        scheduler_state=None,
+    )
+    return tuned, report

@@ -1,0 +1,95 @@
+"""Looking inside a network: what each convolution hands on, and which pixels mattered.
+
+`activations` runs one image through a model module by module and keeps, for every
+convolution, the maps it passes to the next layer (after its BatchNorm, ReLU and pooling,
+if any): what the next layer actually sees. `saliency` is the gradient of the predicted
+class's log-probability with respect to the input pixels (vanilla input-gradient
+saliency, Simonyan et al. 2014), in absolute value: the pixels whose change would move
+the prediction most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from mnist_desk.core.augment import normalize
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    name: str  # "Conv2d-1: 1→8, 3×3"
+    maps: np.ndarray  # (channels, height, width), float32
+
+
+def _modules_in_order(model: nn.Module) -> list[nn.Module]:
+    """The leaf modules of a model built from Sequential parts (both of ours are)."""
+    order: list[nn.Module] = []
+    for child in model.children():
+        if isinstance(child, nn.Sequential):
+            order.extend(_modules_in_order(child))
+        elif not list(child.children()):
+            order.append(child)
+        else:
+            order.extend(_modules_in_order(child))
+    return order
+
+
+def _describe(index: int, conv: nn.Conv2d) -> str:
+    k = conv.kernel_size[0]
+    return f"Conv2d-{index}: {conv.in_channels}→{conv.out_channels}, {k}×{k}"
+
+
+def _input(image28: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.asarray(image28, dtype=np.float32)).reshape(1, 1, 28, 28)
+    return normalize(x)
+
+
+@torch.inference_mode()
+def activations(model: nn.Module, image28: np.ndarray) -> list[LayerMaps]:
+    """For each convolution, the maps it hands on, for one 28x28 image in [0, 1]."""
+    was_training = model.training
+    model.eval()
+    try:
+        x = _input(image28)
+        layers: list[LayerMaps] = []
+        name: str | None = None
+        count = 0
+        for module in _modules_in_order(model):
+            if isinstance(module, nn.Conv2d):
+                if name is not None:
+                    layers.append(LayerMaps(name, x[0].float().numpy().copy()))
+                count += 1
+                name = _describe(count, module)
+            elif x.ndim != 4:  # past the convolutions (Flatten, Linear, ...)
+                break
+            if isinstance(module, (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d)):
+                break
+            x = module(x)
+        if name is not None and x.ndim == 4:
+            layers.append(LayerMaps(name, x[0].float().numpy().copy()))
+        return layers
+    finally:
+        model.train(was_training)
+
+
+def saliency(model: nn.Module, image28: np.ndarray, target: int | None = None) -> np.ndarray:
+    """|d log p(target) / d pixel| for each of the 28x28 pixels, scaled to [0, 1]."""
+    was_training = model.training
+    model.eval()
+    try:
+        x = torch.from_numpy(np.asarray(image28, dtype=np.float32)).reshape(1, 1, 28, 28)
+        x.requires_grad_(True)
+        with torch.enable_grad():
+            logp = model(normalize(x))
+            cls = int(logp.argmax()) if target is None else target
+            logp[0, cls].backward()
+        grad = x.grad.abs()[0, 0].numpy()  # type: ignore[union-attr]
+    finally:
+        model.train(was_training)
+        model.zero_grad(set_to_none=True)
+    top = float(grad.max())
+    return (grad / top).astype(np.float32) if top > 0 else grad.astype(np.float32)
