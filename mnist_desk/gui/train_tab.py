@@ -20,14 +20,16 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mnist_desk.core.checkpoint import Checkpoint
-from mnist_desk.core.data import MNIST
 from mnist_desk.core.training import BatchMetrics, EpochMetrics
+from mnist_desk.gui.augment_preview import AugmentPreview
 from mnist_desk.gui.curves import TrainingCurves
+from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_worker import TrainingWorker
@@ -47,14 +49,15 @@ class TrainTab(QWidget):
     running_changed = Signal(bool)
     finished = Signal()  # the worker thread has ended (normally, stopped or failed)
 
-    def __init__(self, session: ModelSession, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: ModelSession, cache: MnistCache, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("trainTab")
         self.session = session
+        self.cache = cache
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
-        self._data: MNIST | None = None
-        self._data_key: str | None = None
         self._paused = False
         self._started_at = 0.0
         self._latest: BatchMetrics | None = None
@@ -99,6 +102,14 @@ class TrainTab(QWidget):
         left_layout.addLayout(buttons)
 
         self.curves = TrainingCurves()
+        self.augment_preview = AugmentPreview(self.cache, self.form.data_folder)
+        self.views = QTabWidget()
+        self.views.setObjectName("trainViews")
+        self.views.addTab(self.curves, "Curves")
+        self.views.addTab(self.augment_preview, "Augmentation preview")
+        self.form.changed.connect(
+            lambda: self.augment_preview.set_config(self.form.configs()[1].augment)
+        )
         self.progress = QProgressBar()
         self.progress.setObjectName("trainProgress")
         self.progress.setAccessibleName("Training progress")
@@ -121,7 +132,7 @@ class TrainTab(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.curves, 1)
+        top_layout.addWidget(self.views, 1)
         top_layout.addWidget(self.progress)
         top_layout.addWidget(self.status_label)
         right.addWidget(top)
@@ -158,17 +169,15 @@ class TrainTab(QWidget):
         if self.is_running():
             return
         model_cfg, train_cfg = self.form.configs()
-        data_dir = self.form.data_folder()
-        if self._data_key != (data_dir or ""):
-            self._data = None
         name = f"{model_cfg.arch} CNN trained {time.strftime('%Y-%m-%d %H:%M')}"
-        worker = TrainingWorker(model_cfg, train_cfg, name=name, data_dir=data_dir, data=self._data)
+        worker = TrainingWorker(
+            model_cfg, train_cfg, name=name, data_dir=self.form.data_folder(), cache=self.cache
+        )
         thread = QThread(self)
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.status_changed.connect(self._on_worker_status_changed)
-        worker.data_loaded.connect(self._on_worker_data_loaded)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.training_finished.connect(self._on_worker_training_finished)
@@ -176,7 +185,6 @@ class TrainTab(QWidget):
         worker.done.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
-        self._data_key = data_dir or ""
         self.curves.reset()
         self.curves.set_epochs(train_cfg.epochs)
         self._latest = None
@@ -216,9 +224,6 @@ class TrainTab(QWidget):
     # ---- worker signals (queued into this thread) ---------------------------------------
     def _on_worker_status_changed(self, text: str) -> None:
         self.status_label.setText(text)
-
-    def _on_worker_data_loaded(self, data: MNIST) -> None:
-        self._data = data
 
     def _on_worker_batches_ready(self, batches: list[BatchMetrics]) -> None:
         self.curves.append_batches(batches)

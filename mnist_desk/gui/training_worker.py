@@ -14,9 +14,10 @@ import time
 from PySide6.QtCore import QObject, Signal, Slot
 
 from mnist_desk.core.config import ModelConfig, TrainConfig
-from mnist_desk.core.data import MNIST, load_mnist
+from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
+from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.threads import enter_worker_thread
 
 EMIT_INTERVAL_S = 0.075
@@ -24,7 +25,6 @@ EMIT_INTERVAL_S = 0.075
 
 class TrainingWorker(QObject):
     status_changed = Signal(str)
-    data_loaded = Signal(object)  # MNIST, for the next run to reuse
     batches_ready = Signal(list)  # list[BatchMetrics]
     epoch_finished = Signal(object, object)  # EpochMetrics, CPU state_dict
     training_finished = Signal(object)  # Checkpoint, or None when stopped before any step
@@ -38,14 +38,15 @@ class TrainingWorker(QObject):
         *,
         name: str,
         data_dir: str | None = None,
-        data: MNIST | None = None,
+        cache: MnistCache | None = None,
     ) -> None:
         super().__init__()
         self.model_config = model_config
         self.train_config = train_config
         self.name = name
         self.data_dir = data_dir
-        self.data = data
+        self.cache = cache or MnistCache()
+        self.data: MNIST | None = None
         self.stop_event = threading.Event()
         self.pause_event = threading.Event()
         self.trainer: Trainer | None = None
@@ -74,10 +75,9 @@ class TrainingWorker(QObject):
             self.done.emit()
 
     def _run(self) -> None:
-        if self.data is None:
+        if self.cache.cached(self.data_dir) is None:
             self.status_changed.emit("Loading MNIST…")
-            self.data = load_mnist(self.data_dir)
-            self.data_loaded.emit(self.data)
+        self.data = self.cache.get(self.data_dir)
         if self.stop_event.is_set():
             self.training_finished.emit(None)
             return
