@@ -73,6 +73,7 @@ class DrawingCanvas(QWidget):
 
     changed = Signal()
     stroke_finished = Signal()
+    digit_pressed = Signal(int)  # a digit key: "this drawing is a ..."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,5 +279,10 @@ class DrawingCanvas(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Escape):
             self.clear()
+            return
+        if Qt.Key.Key_0 <= event.key() <= Qt.Key.Key_9 and not event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        ):
+            self.digit_pressed.emit(event.key() - Qt.Key.Key_0)
             return
         super().keyPressEvent(event)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from mnist_desk.core.training import BatchMetrics, EpochMetrics
@@ -93,6 +94,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._batches = _Buffer(5)  # x, loss, acc, smoothed loss, smoothed acc
         self._epochs = _Buffer(5)  # epoch, train loss, train acc, test loss, test acc
         self._dirty = False
+        self._references: list[list[pg.PlotDataItem]] = []
 
     @staticmethod
     def _curve(
@@ -198,6 +200,54 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.epoch_acc.setData(ex, e.column(2))
         self.test_loss.setData(ex, e.column(3))
         self.test_acc.setData(ex, e.column(4))
+
+    # ---- reference runs (Compare With Checkpoints) ----------------------------------------
+    def add_reference(
+        self, label: str, history: Sequence[dict[str, Any]], curve: dict[str, list[float]] | None
+    ) -> None:
+        """Show another run beside the current one: its smoothed curves and test results."""
+        colour = REFERENCE_COLOURS[len(self._references) % len(REFERENCE_COLOURS)]
+        items = []
+        pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
+        if curve and curve.get("x"):
+            x = np.asarray(curve["x"])
+            loss = ema(np.asarray(curve["loss"], float), 0.15, None)
+            acc = ema(np.asarray(curve["acc"], float), 0.15, None)
+            items.append(self.loss_plot.plot(x, loss, pen=pen, name=label))
+            items.append(self.acc_plot.plot(x, acc, pen=pen))
+        epochs = [EpochMetrics.from_dict(h) for h in history]
+        if epochs:
+            ex = np.array([e.epoch for e in epochs], float)
+            symbol = {"symbol": "t", "symbolSize": 9, "symbolBrush": colour, "symbolPen": None}
+            name = None if items else label
+            items.append(
+                self.loss_plot.plot(
+                    ex,
+                    [e.test_loss for e in epochs],
+                    pen=pg.mkPen(colour, width=1),
+                    name=name,
+                    **symbol,
+                )
+            )
+            items.append(
+                self.acc_plot.plot(
+                    ex, [e.test_acc for e in epochs], pen=pg.mkPen(colour, width=1), **symbol
+                )
+            )
+            right = max(self.loss_plot.viewRange()[0][1], float(ex.max()) + 0.2)
+            self.loss_plot.setXRange(0, right, padding=0.02)
+        self._references.append(items)
+
+    def clear_references(self) -> None:
+        for items in self._references:
+            for item in items:
+                for plot in (self.loss_plot, self.acc_plot):
+                    if item in plot.listDataItems():
+                        plot.removeItem(item)  # and from the legend
+        self._references = []
+
+    def reference_count(self) -> int:
+        return len(self._references)
 
     def batch_count(self) -> int:
         return self._batches.n

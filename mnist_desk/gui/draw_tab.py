@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QIcon, QImage
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.errors import ImageError
+from mnist_desk.core.inspect import saliency
 from mnist_desk.core.predictor import Prediction
 from mnist_desk.core.preprocess import ink_map, read_image, to_grayscale
 from mnist_desk.gui.canvas import DEFAULT_BRUSH, RENDER_SIZE, DrawingCanvas
@@ -53,6 +55,7 @@ def qimage_to_array(image: QImage) -> np.ndarray:
 
 class DrawTab(QWidget):
     prediction_updated = Signal()  # after the chart and labels show a new reading
+    samples_kept = Signal(object, int)  # the drawing (uint8 array), its true digit
 
     def __init__(self, session: ModelSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +71,7 @@ class DrawTab(QWidget):
         self._timer.timeout.connect(self.predict_now)
         self._build()
         self.canvas.changed.connect(self.schedule_prediction)
+        self.canvas.digit_pressed.connect(self.keep_as)
         session.predictor_changed.connect(self._on_session_predictor_changed)
 
     # ---- layout ------------------------------------------------------------------------
@@ -104,14 +108,47 @@ class DrawTab(QWidget):
         hint.setObjectName("drawHint")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid);")
-        left = QVBoxLayout()
+        # the canvas and its tools move to the Network tab while that one is shown
+        self.canvas_panel = QWidget()
+        self.canvas_panel.setObjectName("canvasPanel")
+        left = QVBoxLayout(self.canvas_panel)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
+        left.addLayout(self._build_keep_row())
+        self.kept_label = QLabel()
+        self.kept_label.setObjectName("keptLabel")
+        left.addWidget(self.kept_label)
         left.addWidget(hint)
 
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addWidget(self._build_reading(), 2)
+        self._layout = QHBoxLayout(self)
+        self._layout.addWidget(self.canvas_panel, 3)
+        self._layout.addWidget(self._build_reading(), 2)
+
+    def _build_keep_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        label = QLabel("It was:")
+        label.setToolTip(
+            "Keep this drawing with the digit it really shows (or press the digit's key on "
+            "the canvas): your samples can teach the model your handwriting."
+        )
+        row.addWidget(label)
+        self.keep_buttons = []
+        for digit in range(10):
+            button = QPushButton(str(digit))
+            button.setObjectName(f"keepAs{digit}")
+            button.setAccessibleName(f"Keep this drawing as a {digit}")
+            button.setToolTip(f"Keep this drawing as a {digit} ({digit} on the keyboard)")
+            button.setFixedWidth(26)
+            button.clicked.connect(lambda _=False, d=digit: self.keep_as(d))
+            row.addWidget(button)
+            self.keep_buttons.append(button)
+        row.addStretch(1)
+        return row
+
+    def showEvent(self, event: object) -> None:
+        if self.canvas_panel.parent() is not self:
+            self._layout.insertWidget(0, self.canvas_panel, 3)
 
     def _build_reading(self) -> QWidget:
         box = QGroupBox("The network reads")
@@ -130,6 +167,14 @@ class DrawTab(QWidget):
         self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.chart = ProbabilityChart()
         self.preview = InputPreview()
+        self.saliency_toggle = QCheckBox("Show saliency")
+        self.saliency_toggle.setObjectName("saliencyToggle")
+        self.saliency_toggle.setAccessibleName("Show which pixels pushed the prediction")
+        self.saliency_toggle.setToolTip(
+            "Overlay on the 28×28 input how strongly each pixel moves the predicted digit's "
+            "probability (input gradients)"
+        )
+        self.saliency_toggle.toggled.connect(lambda _checked: self._update_saliency())
         self.model_label = QLabel()
         self.model_label.setObjectName("readingModel")
         self.model_label.setWordWrap(True)
@@ -140,6 +185,7 @@ class DrawTab(QWidget):
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         sees.addWidget(caption)
         sees.addWidget(self.preview, 1)
+        sees.addWidget(self.saliency_toggle, 0, Qt.AlignmentFlag.AlignHCenter)
         top = QHBoxLayout()
         digit = QVBoxLayout()
         digit.addStretch(1)
@@ -154,7 +200,7 @@ class DrawTab(QWidget):
         layout.addWidget(self.chart, 1)
         layout.addWidget(self.model_label)
         box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        box.setMinimumWidth(340)
+        box.setMinimumWidth(300)
         return box
 
     def _on_brush_slider_value_changed(self, value: int) -> None:
@@ -200,7 +246,29 @@ class DrawTab(QWidget):
             )
             self.chart.set_probabilities(prediction.probabilities, unsure=unsure)
             self.preview.set_array(prediction.image)
+        self._update_saliency()
         self.prediction_updated.emit()
+
+    def _update_saliency(self) -> None:
+        model = self.session.predictor.model
+        if not self.saliency_toggle.isChecked() or self.prediction is None or model is None:
+            self.preview.set_overlay(None)
+            return
+        p = self.prediction
+        self.preview.set_overlay(saliency(model, p.image, p.digit))
+
+    # ---- keeping the user's own digits -------------------------------------------------
+    def keep_as(self, digit: int) -> None:
+        """Keep the drawing on the canvas with its true digit (see samples_kept)."""
+        if self.canvas.is_empty():
+            self.kept_label.setText("Draw something first.")
+            return
+        self.samples_kept.emit(self.canvas.render_array(), digit)
+
+    def show_image(self, image28: np.ndarray) -> None:
+        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas."""
+        self.canvas.set_background(gray_image(image28))
+        self.predict_now()
 
     def _on_session_predictor_changed(self, label: str) -> None:
         self.model_label.setText(f"Reading with: {label}")

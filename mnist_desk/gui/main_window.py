@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk import APP_NAME, __version__
-from mnist_desk.core.checkpoint import describe_accuracy
+from mnist_desk.core.checkpoint import Checkpoint, describe_accuracy, load_checkpoint
 from mnist_desk.core.errors import CheckpointError, MnistDeskError
+from mnist_desk.core.samples import SampleStore
 from mnist_desk.gui.draw_tab import DrawTab
+from mnist_desk.gui.explorer_tab import ExplorerTab
+from mnist_desk.gui.handwriting import Handwriting
+from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.network_tab import NetworkTab
 from mnist_desk.gui.threads import work_threads
 from mnist_desk.gui.train_tab import TrainTab
 
@@ -53,20 +59,43 @@ def _action(
     return action
 
 
+def reference_label(ckpt: Checkpoint) -> str:
+    """A compared run's name with the settings that tell runs apart."""
+    t = ckpt.train_config
+    if t is None:
+        return ckpt.name
+    acc = f", test {ckpt.test_acc:.2f}%" if ckpt.test_acc is not None else ""
+    return (
+        f"{ckpt.name} ({ckpt.model_config.arch}, {t.optimizer} lr {t.lr:g}, "
+        f"batch {t.batch_size}, {t.epochs} epochs{acc})"
+    )
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, store: SampleStore | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings or QSettings()
         self.session = ModelSession(self)
+        self.cache = MnistCache()
         self._closing = False
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
         self.draw_tab = DrawTab(self.session)
-        self.train_tab = TrainTab(self.session)
+        self.train_tab = TrainTab(self.session, self.cache)
+        self.network_tab = NetworkTab(self.session, self.draw_tab)
+        self.explorer_tab = ExplorerTab(self.session, self.cache, self.train_tab.form.data_folder)
         self.tabs.addTab(self.draw_tab, QIcon(":/icons/draw.svg"), "&Draw")
+        self.tabs.addTab(self.network_tab, QIcon(":/icons/network.svg"), "&Network")
+        self.tabs.addTab(self.explorer_tab, QIcon(":/icons/explore.svg"), "&Explore")
         self.tabs.addTab(self.train_tab, QIcon(":/icons/train.svg"), "&Train")
+        self.handwriting = Handwriting(
+            self.session, self.cache, self.train_tab.form.data_folder, self, store
+        )
+        self.draw_tab.samples_kept.connect(self._on_draw_tab_samples_kept)
+        self.explorer_tab.image_chosen.connect(self._on_explorer_tab_image_chosen)
+        self.handwriting.running_changed.connect(lambda _running: self._update_actions())
         self.setCentralWidget(self.tabs)
         self._build_actions()
         self._build_menus()
@@ -138,21 +167,59 @@ class MainWindow(QMainWindow):
         self.paste_action = _action(
             self, "&Paste Image", self._paste_image, QKeySequence(std.Paste), None, "pasteAction"
         )
-        self.draw_tab_action = _action(
-            self, "&Draw", lambda: self.tabs.setCurrentIndex(0), QKeySequence("Ctrl+1")
+        tabs: list[tuple[str, QWidget]] = [
+            ("&Draw", self.draw_tab),
+            ("&Network", self.network_tab),
+            ("&Explore Test Set", self.explorer_tab),
+            ("&Train", self.train_tab),
+        ]
+        self.tab_actions = [
+            _action(
+                self,
+                text,
+                functools.partial(self.tabs.setCurrentWidget, widget),
+                QKeySequence(f"Ctrl+{i}"),
+            )
+            for i, (text, widget) in enumerate(tabs, start=1)
+        ]
+        self.compare_action = _action(
+            self,
+            "&Compare With Checkpoints…",
+            self.compare_with_checkpoints,
+            None,
+            "train",
+            "compareAction",
         )
-        self.train_tab_action = _action(
-            self, "&Train", lambda: self.tabs.setCurrentIndex(1), QKeySequence("Ctrl+2")
+        self.clear_compare_action = _action(
+            self,
+            "C&lear Comparisons",
+            self.train_tab.curves.clear_references,
+            None,
+            None,
+            "clearCompareAction",
+        )
+        self.export_onnx_action = _action(
+            self, "&ONNX…", self.export_onnx, None, None, "exportOnnxAction"
+        )
+        self.browse_samples_action = _action(
+            self, "&My Handwriting…", self.handwriting.browse, None, None, "mySamplesAction"
+        )
+        self.teach_action = _action(
+            self, "&Teach It My Handwriting", self.handwriting.start, None, "play", "teachAction"
+        )
+        self.stop_teach_action = _action(
+            self, "&Stop Teaching", self.handwriting.stop, None, "stop", "stopTeachAction"
         )
         self.about_action = _action(
             self, "&About MNIST Desk", self.show_about, None, "about", "aboutAction"
         )
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         for action in (self.undo_action, self.clear_action, self.paste_action):
-            # act on the canvas only while the Draw tab is shown, so that editing keys in
-            # the training form keep their usual meaning
+            # act on the canvas only where it is shown (Draw or Network tab), so that editing
+            # keys in the training form keep their usual meaning
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.draw_tab.addAction(action)
+            self.draw_tab.canvas_panel.addAction(action)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -166,6 +233,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.compare_action)
+        file_menu.addAction(self.clear_compare_action)
+        export_menu = file_menu.addMenu("&Export")
+        export_menu.addAction(self.export_onnx_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.revert_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -174,8 +246,12 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.clear_action)
         edit_menu.addAction(self.paste_action)
         view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.draw_tab_action)
-        view_menu.addAction(self.train_tab_action)
+        for action in self.tab_actions:
+            view_menu.addAction(action)
+        tools_menu = bar.addMenu("&Tools")
+        tools_menu.addAction(self.browse_samples_action)
+        tools_menu.addAction(self.teach_action)
+        tools_menu.addAction(self.stop_teach_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -190,6 +266,7 @@ class MainWindow(QMainWindow):
         self.device_status.setObjectName("deviceStatus")
         bar = self.statusBar()
         bar.addWidget(self.model_status, 1)
+        bar.addPermanentWidget(self.handwriting.progress)
         for label in (self.accuracy_status, self.params_status, self.device_status):
             bar.addPermanentWidget(label)
 
@@ -199,9 +276,13 @@ class MainWindow(QMainWindow):
             action.setEnabled(not running)
         self.recent_menu.setEnabled(not running)
         self.revert_action.setEnabled(not running and not self.session.is_bundled)
-        on_draw = self.tabs.currentWidget() is self.draw_tab
+        on_canvas = self.tabs.currentWidget() in (self.draw_tab, self.network_tab)
         for action in (self.undo_action, self.clear_action, self.paste_action):
-            action.setEnabled(on_draw)
+            action.setEnabled(on_canvas)
+        teaching = self.handwriting.is_running()
+        self.teach_action.setEnabled(not running and not teaching)
+        self.stop_teach_action.setEnabled(teaching)
+        self.train_tab.train_button.setEnabled(not running and not teaching)
 
     # ---- model state shown -------------------------------------------------------------
     def _on_session_model_changed(self) -> None:
@@ -299,8 +380,64 @@ class MainWindow(QMainWindow):
         self.train_tab.show_history(self.session.checkpoint)  # type: ignore[arg-type]
 
     def _paste_image(self) -> None:
-        self.tabs.setCurrentWidget(self.draw_tab)
+        if self.tabs.currentWidget() not in (self.draw_tab, self.network_tab):
+            self.tabs.setCurrentWidget(self.draw_tab)
         self.draw_tab.paste()
+
+    # ---- looking inside, teaching, comparing, exporting -------------------------------------
+    def _on_draw_tab_samples_kept(self, image: object, digit: int) -> None:
+        try:
+            message = self.handwriting.keep(image, digit)  # type: ignore[arg-type]
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot keep the drawing", str(exc))
+            return
+        self.draw_tab.kept_label.setText(message)
+        self.statusBar().showMessage(message, 4000)
+
+    def _on_explorer_tab_image_chosen(self, image: object, label: int) -> None:
+        self.tabs.setCurrentWidget(self.draw_tab)
+        self.draw_tab.show_image(image)  # type: ignore[arg-type]
+        self.statusBar().showMessage(f"A test image of a {label}, as MNIST has it", 5000)
+
+    def compare_with_checkpoints(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Compare With Checkpoints", self._last_dir(), CHECKPOINT_FILTER
+        )
+        problems = []
+        for path in paths:
+            try:
+                ckpt = load_checkpoint(path)
+            except CheckpointError as exc:
+                problems.append(str(exc))
+                continue
+            self.train_tab.curves.add_reference(
+                reference_label(ckpt), ckpt.history, ckpt.batch_curve
+            )
+        if paths:
+            self.tabs.setCurrentWidget(self.train_tab)
+            self.train_tab.views.setCurrentWidget(self.train_tab.curves)
+        if problems:
+            QMessageBox.warning(self, "Some checkpoints could not be compared", "\n".join(problems))
+
+    def export_onnx(self) -> None:
+        from mnist_desk.core.export import export_onnx
+
+        if self.session.checkpoint is None:
+            return
+        suggested = Path(self._last_dir()) / f"{self._safe_name()}.onnx"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export to ONNX", str(suggested), "ONNX models (*.onnx)"
+        )
+        if not path:
+            return
+        if not path.endswith(".onnx"):
+            path += ".onnx"
+        try:
+            export_onnx(self.session.checkpoint, path)
+        except MnistDeskError as exc:
+            QMessageBox.critical(self, "Cannot export", str(exc))
+            return
+        self.statusBar().showMessage(f"Exported {path}", 5000)
 
     # ---- recent files ------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -390,6 +527,8 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.explorer_tab.shutdown()
+        self.handwriting.shutdown()
         if self.train_tab.is_running():
             # stop first; the close resumes when the worker thread has ended
             self._closing = True

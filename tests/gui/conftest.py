@@ -17,6 +17,16 @@ from tests.helpers import write_mnist_folder
 
 
 @pytest.fixture(autouse=True)
+def isolated_user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's kept digits go to a temporary folder."""
+    import mnist_desk.core.samples as samples
+
+    folder = tmp_path / "user-data"
+    monkeypatch.setattr(samples, "user_data_dir", lambda: folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "settings"
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

@@ -72,7 +72,7 @@ def test_starts_with_the_bundled_model(window) -> None:  # type: ignore[no-untyp
 
 def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Help"]
+    assert titles == ["&File", "&Edit", "&View", "&Tools", "&Help"]
     assert window.open_action.shortcut().toString() == "Ctrl+O"
     assert window.save_action.shortcut().toString() == "Ctrl+S"
     assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
@@ -85,8 +85,17 @@ def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
         "Open &Recent",
         "&Save Checkpoint",
         "Save Checkpoint &As…",
+        "&Compare With Checkpoints…",
+        "C&lear Comparisons",
+        "&Export",
         "&Revert to Bundled Model",
         "&Quit",
+    ]
+    assert [a.shortcut().toString() for a in window.tab_actions] == [
+        "Ctrl+1",
+        "Ctrl+2",
+        "Ctrl+3",
+        "Ctrl+4",
     ]
 
 
@@ -244,3 +253,41 @@ def test_recent_menu_opens_a_file(window, tmp_path: Path) -> None:  # type: igno
     assert first.text().endswith("other.pt")
     first.trigger()
     assert window.session.name == "other model"
+
+
+def test_compare_with_checkpoints(
+    window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    good = _other_checkpoint(tmp_path)
+    bad = tmp_path / "bad.pt"
+    bad.write_text("no")
+    warnings: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(good), str(bad)], "")
+    )
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda parent, title, text, *a: warnings.append(text)
+    )
+    window.compare_action.trigger()
+    curves = window.train_tab.curves
+    assert curves.reference_count() == 1 and window.tabs.currentWidget() is window.train_tab
+    legend = [label.text for _, label in curves.loss_plot.legend.items]
+    assert any("other model (seed, adam lr 0.002" in text for text in legend)
+    assert len(warnings) == 1 and "bad.pt" in warnings[0]
+    window.clear_compare_action.trigger()
+    assert curves.reference_count() == 0
+    assert not any("other model" in label.text for _, label in curves.loss_plot.legend.items)
+
+
+def test_export_onnx_through_the_menu(
+    window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    pytest.importorskip("onnx")
+    target = tmp_path / "digits"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_onnx_action.trigger()
+    assert (tmp_path / "digits.onnx").stat().st_size > 10000

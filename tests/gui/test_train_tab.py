@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -163,3 +164,27 @@ def test_preset_choice_fills_the_form(window) -> None:  # type: ignore[no-untype
     assert form.params_label.text() == "24,834 parameters"
     form.epochs.setValue(12)
     assert form.preset.currentText() == "Custom"
+
+
+def test_augmentation_preview_follows_the_settings(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.views.setCurrentWidget(tab.augment_preview)
+    preview = tab.augment_preview
+    qtbot.waitUntil(lambda: getattr(preview, "last_grid", None) is not None, timeout=30000)
+    first = preview.last_grid.copy()
+    tab.form.rotation.setValue(60.0)
+    qtbot.waitUntil(lambda: not np.array_equal(preview.last_grid, first), timeout=3000)
+    top = slice(0, 28 * 3 + 8)  # the originals' row does not change with the settings
+    assert np.array_equal(preview.last_grid[top], first[top])
+    assert preview.config.rotation == 60.0
+    rotated = preview.last_grid.copy()
+    preview.new_draw()
+    assert not np.array_equal(preview.last_grid, rotated)
+    tab.form.rotation.setValue(0.0)
+    tab.form.crop_p.setValue(0.0)
+    qtbot.waitUntil(lambda: preview.config.is_identity, timeout=3000)
+    qtbot.wait(300)
+    rows = preview.last_grid
+    h = 28 * 3 + 4
+    assert np.array_equal(rows[4 : 4 + 28 * 3], rows[4 + h : 4 + h + 28 * 3])  # no augmentation

@@ -1,0 +1,345 @@
+"""The test-set explorer: the current model on MNIST's 10,000 test images, a confusion
+matrix to click, and a gallery of the images behind each cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnist_desk.core.augment import to_input
+from mnist_desk.core.config import ModelConfig
+from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.core.evaluation import summarize
+from mnist_desk.core.model import build_model
+from mnist_desk.gui.confusion_view import ConfusionMatrixView
+from mnist_desk.gui.input_preview import gray_image
+from mnist_desk.gui.mnist_cache import MnistCache
+from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.threads import enter_worker_thread
+
+GALLERY_LIMIT = 400
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class TestSetResult:
+    images: np.ndarray  # uint8 (N, 28, 28)
+    labels: np.ndarray  # int64 (N,)
+    probabilities: np.ndarray  # float32 (N, 10)
+    confusion: np.ndarray  # (10, 10)
+    per_class: tuple[float, ...]
+    accuracy: float
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+
+class EvaluationWorker(QObject):
+    """Runs a copy of the model over the test set in chunks, reporting progress."""
+
+    progress = Signal(int, int)  # done, total
+    finished = Signal(object)  # TestSetResult
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        state: dict[str, torch.Tensor],
+        cache: MnistCache,
+        data_dir: str | None,
+    ) -> None:
+        super().__init__()
+        self.config, self.state, self.cache, self.data_dir = config, state, cache, data_dir
+
+    @Slot()
+    def run(self) -> None:
+        enter_worker_thread()
+        try:
+            data = self.cache.get(self.data_dir)
+            model = build_model(self.config)
+            model.load_state_dict(self.state)
+            model.eval()
+            images, labels = data.test_images, data.test_labels
+            chunks = []
+            with torch.inference_mode():
+                for start in range(0, len(images), CHUNK):
+                    chunks.append(model(to_input(images[start : start + CHUNK])).float())
+                    self.progress.emit(min(start + CHUNK, len(images)), len(images))
+            logprobs = torch.cat(chunks)
+            summary = summarize(logprobs, labels)
+            self.finished.emit(
+                TestSetResult(
+                    images.numpy(),
+                    labels.numpy(),
+                    logprobs.exp().numpy(),
+                    summary.confusion,
+                    summary.per_class_acc,
+                    summary.accuracy,
+                )
+            )
+        except MnistDeskError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # never let the thread die silently
+            self.failed.emit(f"Unexpected error: {exc!r}")
+
+
+class ExplorerTab(QWidget):
+    image_chosen = Signal(object, int)  # uint8 (28, 28), true label
+    evaluated = Signal()
+
+    def __init__(
+        self,
+        session: ModelSession,
+        cache: MnistCache,
+        data_dir: Callable[[], str | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("explorerTab")
+        self.session, self.cache = session, cache
+        self._data_dir = data_dir  # a callable giving the Train tab's dataset folder
+        self.result: TestSetResult | None = None
+        self._stale = True
+        self._thread: QThread | None = None
+        self._worker: EvaluationWorker | None = None
+        self._cell: tuple[int, int] | None = None
+        self._build()
+        session.model_changed.connect(self._on_session_model_changed)
+
+    # ---- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.run_button = QPushButton(QIcon(":/icons/play.svg"), "Evaluate on the test set")
+        self.run_button.setObjectName("evaluateButton")
+        self.run_button.setAccessibleName("Evaluate the current model on the test set")
+        self.run_button.clicked.connect(self.evaluate)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("explorerProgress")
+        self.progress.setFormat("%v of %m test images")
+        self.summary = QLabel("The current model has not been evaluated here yet.")
+        self.summary.setObjectName("explorerSummary")
+        top = QHBoxLayout()
+        top.addWidget(self.run_button)
+        top.addWidget(self.progress, 1)
+
+        self.matrix = ConfusionMatrixView()
+        self.matrix.cell_clicked.connect(self._on_matrix_cell_clicked)
+        self.per_class = QLabel()
+        self.per_class.setObjectName("perClassAccuracy")
+        self.per_class.setWordWrap(True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.matrix, 1)
+        left_layout.addWidget(self.per_class)
+
+        self.mistakes_only = QCheckBox("Mistakes only")
+        self.mistakes_only.setObjectName("mistakesOnly")
+        self.mistakes_only.setChecked(True)
+        self.mistakes_only.toggled.connect(self._fill_gallery)
+        self.sort = QComboBox()
+        self.sort.setObjectName("gallerySort")
+        self.sort.setAccessibleName("Sort the gallery")
+        for text, key in (
+            ("Most confident first", "high"),
+            ("Least confident first", "low"),
+            ("Test-set order", "index"),
+        ):
+            self.sort.addItem(text, key)
+        self.sort.currentIndexChanged.connect(self._fill_gallery)
+        self.show_all = QPushButton("All cells")
+        self.show_all.clicked.connect(self._on_show_all_clicked)
+        self.gallery_label = QLabel()
+        self.gallery_label.setObjectName("galleryLabel")
+        self.gallery = QListWidget()
+        self.gallery.setObjectName("gallery")
+        self.gallery.setAccessibleName("Test images of the chosen cell")
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(56, 56))
+        self.gallery.setGridSize(QSize(92, 92))
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.itemActivated.connect(self._on_gallery_item_activated)
+        self.gallery.itemClicked.connect(self._on_gallery_item_activated)
+        controls = QGridLayout()
+        controls.addWidget(self.mistakes_only, 0, 0)
+        controls.addWidget(self.sort, 0, 1)
+        controls.addWidget(self.show_all, 0, 2)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.gallery_label)
+        right_layout.addWidget(self.gallery, 1)
+        hint = QLabel(
+            "Click a cell of the matrix to see its images; click an image to put it "
+            "on the Draw tab."
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(mid);")
+        right_layout.addWidget(hint)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+    # ---- evaluation --------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def evaluate(self) -> None:
+        if self.is_running() or self.session.checkpoint is None:
+            return
+        state = {k: v.detach().clone() for k, v in self.session.checkpoint.model_state.items()}
+        worker = EvaluationWorker(
+            self.session.checkpoint.model_config, state, self.cache, self._data_dir()
+        )
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self._on_worker_progress)
+        worker.finished.connect(self._on_worker_finished)
+        worker.failed.connect(self._on_worker_failed)
+        worker.finished.connect(thread.quit)
+        worker.failed.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        self.run_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.summary.setText(f"Evaluating {self.session.name}…")
+        thread.start()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    def _on_worker_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _on_worker_finished(self, result: TestSetResult) -> None:
+        self.result = result
+        self._stale = False
+        mistakes = int((result.predictions != result.labels).sum())
+        self.summary.setText(
+            f"{self.session.name}: {result.accuracy:.2f}% of {len(result.labels):,} test images "
+            f"right, {mistakes} mistakes."
+        )
+        self.matrix.set_matrix(result.confusion)
+        self.per_class.setText(
+            "Per digit: " + "  ".join(f"{d}: {a:.1f}%" for d, a in enumerate(result.per_class))
+        )
+        self._cell = None
+        self._fill_gallery()
+        self.evaluated.emit()
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.summary.setText(f"Could not evaluate: {message}")
+
+    def _on_thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        self._thread, self._worker = None, None
+        for obj in (worker, thread):
+            if obj is not None:
+                obj.deleteLater()
+        self.run_button.setEnabled(True)
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+
+    def _on_session_model_changed(self) -> None:
+        self._stale = True
+        if self.result is not None:
+            self.summary.setText("The model changed: evaluate again to update the matrix.")
+
+    def showEvent(self, event: object) -> None:
+        if self._stale and not self.is_running():
+            self.evaluate()
+
+    # ---- gallery -----------------------------------------------------------------------
+    def _on_matrix_cell_clicked(self, row: int, col: int) -> None:
+        self._cell = (row, col)
+        self._fill_gallery()
+
+    def _on_show_all_clicked(self) -> None:
+        self._cell = None
+        self.matrix.select(None)
+        self._fill_gallery()
+
+    def gallery_indices(self) -> np.ndarray:
+        """Test-set indices the gallery shows, in order (before the display limit)."""
+        r = self.result
+        if r is None:
+            return np.zeros(0, np.int64)
+        mask = np.ones(len(r.labels), bool)
+        if self._cell is not None:
+            mask &= (r.labels == self._cell[0]) & (r.predictions == self._cell[1])
+        elif self.mistakes_only.isChecked():
+            mask &= r.labels != r.predictions
+        idx = np.flatnonzero(mask)
+        key = self.sort.currentData()
+        if key in ("high", "low"):
+            order = np.argsort(r.confidence[idx], kind="stable")
+            idx = idx[order[::-1]] if key == "high" else idx[order]
+        return idx
+
+    def _fill_gallery(self) -> None:
+        self.gallery.clear()
+        r = self.result
+        if r is None:
+            return
+        idx = self.gallery_indices()
+        shown = idx[:GALLERY_LIMIT]
+        where = (
+            f"true {self._cell[0]}, predicted {self._cell[1]}"
+            if self._cell is not None
+            else "mistakes"
+            if self.mistakes_only.isChecked()
+            else "all test images"
+        )
+        more = f" (showing {len(shown):,})" if len(idx) > len(shown) else ""
+        self.gallery_label.setText(f"{where}: {len(idx):,} images{more}")
+        for i in shown:
+            label, pred, conf = int(r.labels[i]), int(r.predictions[i]), float(r.confidence[i])
+            pixmap = QPixmap.fromImage(gray_image(r.images[i])).scaled(
+                56, 56, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+            )
+            item = QListWidgetItem(QIcon(pixmap), f"{label}→{pred} {100 * conf:.0f}%")
+            item.setToolTip(f"test image {i}: true {label}, predicted {pred} ({100 * conf:.1f}%)")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            self.gallery.addItem(item)
+
+    def _on_gallery_item_activated(self, item: QListWidgetItem) -> None:
+        if self.result is None:
+            return
+        i = int(item.data(Qt.ItemDataRole.UserRole))
+        self.image_chosen.emit(self.result.images[i], int(self.result.labels[i]))

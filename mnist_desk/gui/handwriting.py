@@ -1,0 +1,119 @@
+"""Teaching the model the user's handwriting: keeping drawings with their true digit,
+browsing them, and a background fine-tune whose result becomes the current model."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QMessageBox, QProgressBar, QWidget
+
+from mnist_desk.core.checkpoint import Checkpoint
+from mnist_desk.core.finetune import MIN_SAMPLES, FinetuneReport
+from mnist_desk.core.samples import SampleStore
+from mnist_desk.gui.finetune_worker import FinetuneWorker
+from mnist_desk.gui.mnist_cache import MnistCache
+from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.samples_dialog import SamplesDialog
+
+
+class Handwriting(QObject):
+    running_changed = Signal(bool)
+    kept = Signal(int)  # the digit just kept
+    finished = Signal(object)  # FinetuneReport, or None when it failed or was stopped
+
+    def __init__(
+        self,
+        session: ModelSession,
+        cache: MnistCache,
+        data_dir: object,
+        parent_widget: QWidget,
+        store: SampleStore | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self.session, self.cache, self._data_dir = session, cache, data_dir
+        self.parent_widget = parent_widget
+        self.store = store or SampleStore()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("teachProgress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self._thread: QThread | None = None
+        self._worker: FinetuneWorker | None = None
+        self.last_report: FinetuneReport | None = None
+
+    # ---- keeping samples -----------------------------------------------------------------
+    def keep(self, image: np.ndarray, digit: int) -> str:
+        self.store.add(image, digit)
+        self.kept.emit(digit)
+        count = self.store.counts()[digit]
+        return f"Kept as a {digit}: {count} of this digit, {len(self.store)} in all"
+
+    def browse(self) -> None:
+        SamplesDialog(self.store, self.parent_widget).exec()
+
+    # ---- fine-tuning ---------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        if self.is_running() or self.session.checkpoint is None:
+            return
+        if len(self.store) < MIN_SAMPLES:
+            QMessageBox.information(
+                self.parent_widget,
+                "Teach It My Handwriting",
+                f"Keep at least {MIN_SAMPLES} of your own digits first: draw a digit the model "
+                "gets wrong and press its key (or a button under the canvas) to keep it. "
+                f"You have {len(self.store)}.",
+            )
+            return
+        folder = self._data_dir()  # type: ignore[operator]
+        worker = FinetuneWorker(self.session.checkpoint, self.store, self.cache, folder)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self._on_worker_progress)
+        worker.finished.connect(self._on_worker_finished)
+        worker.failed.connect(self._on_worker_failed)
+        worker.finished.connect(thread.quit)
+        worker.failed.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.running_changed.emit(True)
+        thread.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop_event.set()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        self.stop()
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    def _on_worker_progress(self, percent: int, text: str) -> None:
+        self.progress.setValue(percent)
+        self.progress.setFormat(f"{text} %p%")
+
+    def _on_worker_finished(self, checkpoint: Checkpoint, report: FinetuneReport) -> None:
+        self.last_report = report
+        self.session.set_trained(checkpoint)
+        self.finished.emit(report)
+        QMessageBox.information(
+            self.parent_widget,
+            "Taught your handwriting",
+            report.summary() + "\n\nThe taught model is now the current model (unsaved).",
+        )
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.finished.emit(None)
+        QMessageBox.warning(self.parent_widget, "Teach It My Handwriting", message)
+
+    def _on_thread_finished(self) -> None:
+        for obj in (self._worker, self._thread):
+            if obj is not None:
+                obj.deleteLater()
+        self._thread, self._worker = None, None
+        self.progress.setVisible(False)
+        self.running_changed.emit(False)

@@ -1,0 +1,236 @@
+"""The Network tab: the model's layers as a table, and for the drawing on the canvas the
+maps every convolution hands on, updated as the user draws, with a saliency view.
+
+The canvas itself moves into this tab while it is shown (it is the same widget as on the
+Draw tab, strokes and all), so drawing here updates the maps live.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnist_desk.core.inspect import LayerMaps, activations, saliency
+from mnist_desk.core.summary import layer_summary
+from mnist_desk.gui.draw_tab import DrawTab
+from mnist_desk.gui.input_preview import InputPreview
+from mnist_desk.gui.model_session import ModelSession
+
+TILE = 56  # pixels per map, about
+
+
+def tile_maps(maps: np.ndarray, columns: int = 8) -> np.ndarray:
+    """(C, H, W) floats -> an RGB grid of the maps (uint8), scaled per layer.
+
+    Non-negative layers (after a ReLU) are shown black to white; layers with negative
+    values, blue (negative) through black to orange (positive).
+    """
+    c, h, w = maps.shape
+    scale = max(1, TILE // h)
+    columns = min(columns, c)
+    rows = -(-c // columns)
+    peak = float(np.abs(maps).max()) or 1.0
+    v = maps / peak
+    if maps.min() >= 0:
+        rgb = np.repeat(v[..., None], 3, axis=-1)
+    else:
+        pos, neg = np.clip(v, 0, 1), np.clip(-v, 0, 1)
+        rgb = np.stack([pos, 0.55 * pos + 0.45 * neg, neg], axis=-1)
+    rgb = (rgb * 255 + 0.5).astype(np.uint8)
+    rgb = rgb.repeat(scale, axis=1).repeat(scale, axis=2)
+    th, tw = h * scale, w * scale
+    grid = np.full((rows * (th + 2) + 2, columns * (tw + 2) + 2, 3), 70, np.uint8)
+    for i in range(c):
+        r, col = divmod(i, columns)
+        y, x = 2 + r * (th + 2), 2 + col * (tw + 2)
+        grid[y : y + th, x : x + tw] = rgb[i]
+    return grid
+
+
+def rgb_image(array: np.ndarray) -> QImage:
+    array = np.ascontiguousarray(array)
+    h, w, _ = array.shape
+    return QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class NetworkTab(QWidget):
+    maps_updated = Signal()
+
+    def __init__(
+        self, session: ModelSession, draw_tab: DrawTab, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("networkTab")
+        self.session, self.draw_tab = session, draw_tab
+        self.update_times: list[float] = []  # seconds per update of the maps, for benchmarks
+        self._layer_labels: list[tuple[QLabel, QLabel]] = []
+        self._build()
+        session.model_changed.connect(self._on_session_model_changed)
+        session.predictor_changed.connect(self._on_session_predictor_changed)
+        draw_tab.prediction_updated.connect(self._on_draw_tab_prediction_updated)
+        self._on_session_model_changed()
+
+    # ---- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.canvas_slot = QVBoxLayout()
+        self.reading = QLabel()
+        self.reading.setObjectName("networkReading")
+        self.reading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(self.canvas_slot, 1)
+        left_layout.addWidget(self.reading)
+
+        self.model_label = QLabel()
+        self.model_label.setObjectName("networkModel")
+        self.model_label.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("layerTable")
+        self.table.setAccessibleName("The model's layers")
+        self.table.setHorizontalHeaderLabels(["Layer", "Output shape", "Parameters", "Mult-adds"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+        self.maps_box = QWidget()
+        self.maps_layout = QVBoxLayout(self.maps_box)
+        self.maps_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("featureMaps")
+        scroll.setWidget(self.maps_box)
+        scroll.setWidgetResizable(True)
+        self.saliency_view = InputPreview(name="saliencyView")
+        self.saliency_view.setAccessibleName("Saliency: which pixels pushed the prediction")
+        self.saliency_view.setMinimumSize(140, 140)
+        saliency_box = QVBoxLayout()
+        caption = QLabel("Saliency: |∂ log p / ∂ pixel|")
+        caption.setToolTip(
+            "Input-gradient saliency: how strongly each pixel of the 28×28 input moves the "
+            "probability of the predicted digit. Bright pixels pushed the prediction most."
+        )
+        saliency_box.addWidget(caption)
+        saliency_box.addWidget(self.saliency_view)
+        saliency_box.addStretch(1)
+        maps_row = QHBoxLayout()
+        maps_row.addWidget(scroll, 1)
+        maps_row.addLayout(saliency_box)
+        maps_widget = QWidget()
+        maps_widget.setLayout(maps_row)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.model_label)
+        top_layout.addWidget(self.table)
+        right.addWidget(top)
+        right.addWidget(maps_widget)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QHBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # ---- the shared canvas ---------------------------------------------------------------
+    def showEvent(self, event: object) -> None:
+        self.canvas_slot.addWidget(self.draw_tab.canvas_panel)
+        self.update_maps()
+
+    # ---- the layer table -----------------------------------------------------------------
+    def _on_session_model_changed(self) -> None:
+        checkpoint = self.session.checkpoint
+        model = self.session.predictor.model
+        if checkpoint is None or model is None:
+            return
+        rows = layer_summary(checkpoint.build_model())
+        self.table.setRowCount(len(rows) + 1)
+        for i, r in enumerate(rows):
+            values = [r.name, str([-1, *r.output_shape]), f"{r.params:,}", f"{r.macs:,}"]
+            for col, value in enumerate(values):
+                self.table.setItem(i, col, QTableWidgetItem(value))
+        total = ["Total", "", f"{sum(r.params for r in rows):,}", f"{sum(r.macs for r in rows):,}"]
+        for col, value in enumerate(total):
+            item = QTableWidgetItem(value)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            self.table.setItem(len(rows), col, item)
+        cfg = checkpoint.model_config
+        self.model_label.setText(
+            f"<b>{checkpoint.name}</b> — {cfg.arch} network, BatchNorm "
+            f"{'on' if cfg.batchnorm else 'off'}, dropout {cfg.dropout:g}"
+        )
+
+    def _on_session_predictor_changed(self, label: str) -> None:
+        self.update_maps()
+
+    # ---- the maps ------------------------------------------------------------------------
+    def _on_draw_tab_prediction_updated(self) -> None:
+        if self.isVisible():
+            self.update_maps()
+
+    def _ensure_layer_widgets(self, count: int) -> None:
+        while len(self._layer_labels) < count:
+            title, picture = QLabel(), QLabel()
+            title.setObjectName(f"mapsTitle{len(self._layer_labels)}")
+            picture.setObjectName(f"maps{len(self._layer_labels)}")
+            index = self.maps_layout.count() - 1  # before the stretch
+            self.maps_layout.insertWidget(index, title)
+            self.maps_layout.insertWidget(index + 1, picture)
+            self._layer_labels.append((title, picture))
+        for i, (title, picture) in enumerate(self._layer_labels):
+            title.setVisible(i < count)
+            picture.setVisible(i < count)
+
+    def layer_maps(self) -> list[LayerMaps]:
+        prediction, model = self.draw_tab.prediction, self.session.predictor.model
+        if prediction is None or model is None:
+            return []
+        return activations(model, prediction.image)
+
+    def update_maps(self) -> None:
+        start = time.perf_counter()
+        prediction = self.draw_tab.prediction
+        layers = self.layer_maps()
+        self._ensure_layer_widgets(len(layers))
+        for i, layer in enumerate(layers):
+            title, picture = self._layer_labels[i]
+            c, h, w = layer.maps.shape
+            note = " — one map per digit" if i == len(layers) - 1 and c == 10 else ""
+            title.setText(f"<b>{layer.name}</b>: {c} maps of {h}×{w}{note}")
+            picture.setPixmap(
+                QPixmap.fromImage(rgb_image(tile_maps(layer.maps, 10 if note else 8)))
+            )
+        if prediction is None:
+            self.reading.setText("Draw a digit to see what each layer makes of it.")
+            self.saliency_view.set_array(None)
+            self.saliency_view.set_overlay(None)
+        else:
+            self.reading.setText(f"Reads {prediction.digit} ({100 * prediction.confidence:.0f}%)")
+            model = self.session.predictor.model
+            self.saliency_view.set_array(prediction.image)
+            if model is not None:
+                self.saliency_view.set_overlay(saliency(model, prediction.image, prediction.digit))
+        self.update_times.append(time.perf_counter() - start)
+        self.maps_updated.emit()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from mnist_desk.core.summary import layer_summary
+from tests.drawing import stroke
+
+SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
+
+
+def test_layer_table_lists_the_current_model(window) -> None:  # type: ignore[no-untyped-def]
+    tab = window.network_tab
+    rows = layer_summary(window.session.checkpoint.build_model())
+    assert tab.table.rowCount() == len(rows) + 1
+    assert tab.table.item(0, 0).text() == rows[0].name
+    total = sum(r.params for r in rows)
+    assert tab.table.item(len(rows), 2).text() == f"{total:,}"
+    assert window.session.name in tab.model_label.text()
+
+
+def test_maps_update_live_while_drawing_on_the_network_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    tab = window.network_tab
+    window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: window.draw_tab.canvas.isVisible(), timeout=2000)
+    assert window.draw_tab.canvas_panel.parent() is not window.draw_tab  # the canvas moved here
+    with qtbot.waitSignal(tab.maps_updated, timeout=3000):
+        stroke(window.draw_tab.canvas, SEVEN)
+    layers = tab.layer_maps()
+    assert len(layers) == 6  # the bundled compact CNN: five convs and the class maps
+    shown = [tab.findChild(QLabel, f"maps{i}") for i in range(len(layers))]
+    assert all(label is not None and not label.pixmap().isNull() for label in shown)
+    assert tab.saliency_view.has_overlay() and tab.saliency_view.array() is not None
+    assert tab.reading.text().startswith("Reads 7")
+    assert (
+        tab.update_times and max(tab.update_times) < 1.0
+    )  # a generous bound; timing lives in benchmarks
+    window.tabs.setCurrentWidget(window.draw_tab)
+    qtbot.waitUntil(lambda: window.draw_tab.canvas_panel.parent() is window.draw_tab, timeout=2000)
+    assert len(window.draw_tab.canvas.strokes) == 1  # the same canvas, strokes and all
+
+
+def test_saliency_toggle_on_the_draw_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    tab = window.draw_tab
+    stroke(tab.canvas, SEVEN)
+    tab.predict_now()
+    assert not tab.preview.has_overlay()
+    tab.saliency_toggle.setChecked(True)
+    assert tab.preview.has_overlay()
+    tab.saliency_toggle.setChecked(False)
+    assert not tab.preview.has_overlay()
