@@ -80,9 +80,14 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--epochs-wait", type=float, default=14.0, help="seconds of training")
+    parser.add_argument("--compare", nargs="*", default=[], help="checkpoints to compare")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     use_fresh_settings()
+    import mnist_desk.core.samples as samples
+
+    user_data = Path(tempfile.mkdtemp(prefix="mnist-desk-user-"))
+    samples.user_data_dir = lambda: user_data  # the screenshots keep no real user's digits
     window = create_window()
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
@@ -93,6 +98,57 @@ def main() -> int:
     stroke(window.draw_tab.canvas, smooth(THREE), steps=2)
     window.draw_tab.predict_now()
     shoot(window, args.out / "draw-tab.png")
+    window.draw_tab.saliency_toggle.setChecked(True)
+    shoot(window, args.out / "draw-saliency.png")
+    window.draw_tab.saliency_toggle.setChecked(False)
+
+    window.tabs.setCurrentWidget(window.network_tab)
+    wait(0.5)
+    shoot(window, args.out / "network-tab.png")
+
+    explorer = window.explorer_tab
+    window.tabs.setCurrentWidget(explorer)
+    while explorer.result is None:
+        wait(0.2)
+    wait(0.3)
+    cell = explorer.matrix.cell_rect(4, 9).center().toPoint()
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.mouseClick(explorer.matrix, Qt.MouseButton.LeftButton, pos=cell)
+    shoot(window, args.out / "explorer-tab.png")
+
+    for i, digit in enumerate((1, 1, 7, 7, 4)):
+        window.draw_tab.canvas.clear()
+        x = 0.4 + 0.03 * i
+        stroke(
+            window.draw_tab.canvas, smooth([(x - 0.15, 0.3), (x, 0.15), (x + 0.02, 0.85)]), steps=2
+        )
+        window.draw_tab.keep_as(digit)
+    from mnist_desk.gui.samples_dialog import SamplesDialog
+
+    dialog = SamplesDialog(window.handwriting.store, window)
+    dialog.show()
+    wait(0.4)
+    pixmap = dialog.screen().grabWindow(dialog.winId())
+    pixmap.save(str(args.out / "my-handwriting.png"))
+    dialog.close()
+
+    window.tabs.setCurrentWidget(window.train_tab)
+    window.train_tab.views.setCurrentWidget(window.train_tab.augment_preview)
+    window.train_tab.form.apply_preset("best")
+    wait(1.5)
+    shoot(window, args.out / "augmentation-preview.png")
+    window.train_tab.views.setCurrentWidget(window.train_tab.curves)
+    for path in args.compare:
+        from mnist_desk.core.checkpoint import load_checkpoint
+        from mnist_desk.gui.main_window import reference_label
+
+        ckpt = load_checkpoint(path)
+        window.train_tab.curves.add_reference(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
+    if args.compare:
+        shoot(window, args.out / "compare-runs.png")
+        window.train_tab.curves.clear_references()
 
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)

@@ -33,6 +33,18 @@ TRAIN_EPOCH = (56, 161, 105)
 REFERENCE_COLOURS = [(128, 90, 213), (49, 151, 149), (214, 158, 46), (229, 62, 62), (113, 128, 150)]
 
 
+class LossAxis(pg.AxisItem):
+    """A log axis labelled at 1, 2 and 5 of each decade only: 0.9, 0.8, 0.7 ... crowd."""
+
+    def logTickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+        labels = []
+        for v in values:
+            mantissa = 10 ** (v - np.floor(v + 1e-9))
+            keep = any(abs(mantissa - m) < 1e-6 for m in (1.0, 2.0, 5.0))
+            labels.append(f"{10**v:g}" if keep else "")
+        return labels
+
+
 class _Buffer:
     """A growable set of float64 columns."""
 
@@ -70,12 +82,13 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setObjectName("trainingCurves")
         self.setAccessibleName("Training curves: loss and accuracy per batch and per epoch")
-        self.loss_plot = self.addPlot(row=0, col=0)
+        self.loss_plot = self.addPlot(row=0, col=0, axisItems={"left": LossAxis("left")})
         self.acc_plot = self.addPlot(row=1, col=0)
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.setLogMode(y=True)
         self.acc_plot.setLabel("left", "accuracy", units="%")
+        self.acc_plot.setLimits(yMin=-1, yMax=101)  # a percentage: no view beyond 0-100
         self.acc_plot.setLabel("bottom", "epoch")
         self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         for plot in (self.loss_plot, self.acc_plot):
@@ -211,8 +224,10 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
         if curve and curve.get("x"):
             x = np.asarray(curve["x"])
-            loss = ema(np.asarray(curve["loss"], float), 0.15, None)
-            acc = ema(np.asarray(curve["acc"], float), 0.15, None)
+            per_epoch = len(x) / max(float(x[-1]), 1e-9)
+            weight = min(0.5, 10.0 / max(per_epoch, 1.0))  # smooth over about a tenth of an epoch
+            loss = ema(np.asarray(curve["loss"], float), weight, None)
+            acc = ema(np.asarray(curve["acc"], float), weight, None)
             items.append(self.loss_plot.plot(x, loss, pen=pen, name=label))
             items.append(self.acc_plot.plot(x, acc, pen=pen))
         epochs = [EpochMetrics.from_dict(h) for h in history]

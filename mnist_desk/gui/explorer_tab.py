@@ -179,8 +179,8 @@ class ExplorerTab(QWidget):
         self.gallery.setObjectName("gallery")
         self.gallery.setAccessibleName("Test images of the chosen cell")
         self.gallery.setViewMode(QListView.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(56, 56))
-        self.gallery.setGridSize(QSize(92, 92))
+        self.gallery.setIconSize(QSize(84, 84))
+        self.gallery.setGridSize(QSize(110, 116))
         self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
         self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setUniformItemSizes(True)
@@ -331,7 +331,7 @@ class ExplorerTab(QWidget):
         for i in shown:
             label, pred, conf = int(r.labels[i]), int(r.predictions[i]), float(r.confidence[i])
             pixmap = QPixmap.fromImage(gray_image(r.images[i])).scaled(
-                56, 56, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+                84, 84, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
             )
             item = QListWidgetItem(QIcon(pixmap), f"{label}→{pred} {100 * conf:.0f}%")
             item.setToolTip(f"test image {i}: true {label}, predicted {pred} ({100 * conf:.1f}%)")
