@@ -36,7 +36,7 @@ REFERENCE_COLOURS = [(128, 90, 213), (49, 151, 149), (214, 158, 46), (229, 62, 6
 class LossAxis(pg.AxisItem):
     """A log axis labelled at 1, 2 and 5 of each decade only: 0.9, 0.8, 0.7 ... crowd."""
 
-    def logTickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         labels = []
         for v in values:
             mantissa = 10 ** (v - np.floor(v + 1e-9))
