@@ -10,7 +10,8 @@ falls on all of them, and the median round counts:
   2 + fused Adam (one kernel per step instead of ~10 ops per parameter)
   3 + in-place ReLU (four fewer activation tensors per step)
   4 + the sampling grid as one matmul instead of F.affine_grid
-  5 + glibc keeping freed blocks (no page faults on reused activations): the trainer now
+  5 + glibc keeping freed blocks (no page faults on reused activations)
+  6 + the 1x1 convolutions as matrix products on channels-last tensors: the trainer now
 
     python benchmarks/cpu_speedups.py [--batches 300] [--rounds 3]
 """
@@ -26,9 +27,11 @@ import time
 CHILD = r"""
 import sys, time, torch, torch.nn.functional as F
 level, batches = int(sys.argv[1]), int(sys.argv[2])
-from mnist_desk.core import augment, training
+from mnist_desk.core import augment, model, training
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import load_mnist
+if level < 6:
+    model.PointwiseConv2d.forward = torch.nn.Conv2d.forward
 if level < 5:
     training.keep_freed_memory = lambda: False
 if level < 4:
@@ -60,6 +63,7 @@ NAMES = [
     "+ in-place ReLU",
     "+ matmul sampling grid",
     "+ glibc keeps freed memory",
+    "+ 1x1 convs as matmuls",
 ]
 
 

@@ -36,7 +36,8 @@ def layer_summary(model: nn.Module) -> list[LayerInfo]:
 
     def make_hook(path: str) -> Callable[[nn.Module, object, torch.Tensor], None]:
         def hook(module: nn.Module, _inp: object, out: torch.Tensor) -> None:
-            name = f"{type(module).__name__}-{len(rows) + 1}"
+            kind = "Conv2d" if isinstance(module, nn.Conv2d) else type(module).__name__
+            name = f"{kind}-{len(rows) + 1}"
             params = sum(p.numel() for p in module.parameters(recurse=False))
             rows.append(LayerInfo(name, path, tuple(out.shape[1:]), params, _macs(module, out)))
 

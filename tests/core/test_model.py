@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mnist_desk.core.config import ModelConfig
-from mnist_desk.core.model import build_model, count_parameters
+from mnist_desk.core.model import PointwiseConv2d, build_model, count_parameters
 from mnist_desk.core.summary import format_summary, layer_summary
 
 # The notebook's torchsummary table: (layer, output shape, parameters)
@@ -75,3 +76,37 @@ def test_config_rebuilds_the_same_architecture() -> None:
 def test_invalid_model_config(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         ModelConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_pointwise_conv_on_channels_last_matches_the_convolution() -> None:
+    torch.manual_seed(0)
+    layer = PointwiseConv2d(16, 8)
+    x = torch.randn(4, 16, 7, 7)
+    x_cl = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    x_nchw = x.clone().requires_grad_()
+    grad = torch.randn(4, 8, 7, 7)
+
+    fast = layer(x_cl)  # the matrix-product path
+    fast.backward(grad)
+    fast_grads = [p.grad.clone() for p in layer.parameters()]  # type: ignore[union-attr]
+    layer.zero_grad()
+    reference = F.conv2d(x_nchw, layer.weight, layer.bias)
+    reference.backward(grad)
+
+    assert fast.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast, reference)
+    torch.testing.assert_close(x_cl.grad, x_nchw.grad)
+    for mine, theirs in zip(fast_grads, [p.grad for p in layer.parameters()], strict=True):
+        torch.testing.assert_close(mine, theirs)
+
+
+@pytest.mark.parametrize("arch", ["seed", "compact"])
+def test_channels_last_model_gives_the_same_output(arch: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch=arch)).eval()
+    x = torch.randn(8, 1, 28, 28)
+    with torch.no_grad():
+        reference = model(x)
+        model.to(memory_format=torch.channels_last)
+        fast = model(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(fast, reference, atol=1e-5, rtol=1e-5)
