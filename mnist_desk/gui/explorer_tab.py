@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,7 @@ from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.evaluation import summarize
 from mnist_desk.core.model import build_model
+from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
 from mnist_desk.gui.input_preview import gray_image
 from mnist_desk.gui.mnist_cache import MnistCache
@@ -125,8 +126,7 @@ class ExplorerTab(QWidget):
         self._data_dir = data_dir  # a callable giving the Train tab's dataset folder
         self.result: TestSetResult | None = None
         self._stale = True
-        self._thread: QThread | None = None
-        self._worker: EvaluationWorker | None = None
+        self._job: BackgroundJob[EvaluationWorker] = BackgroundJob(self, self._on_job_done)
         self._cell: tuple[int, int] | None = None
         self._build()
         session.model_changed.connect(self._on_session_model_changed)
@@ -216,7 +216,7 @@ class ExplorerTab(QWidget):
 
     # ---- evaluation --------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._job.is_running()
 
     def evaluate(self) -> None:
         if self.is_running() or self.session.checkpoint is None:
@@ -225,23 +225,16 @@ class ExplorerTab(QWidget):
         worker = EvaluationWorker(
             self.session.checkpoint.model_config, state, self.cache, self._data_dir()
         )
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
         self.run_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.summary.setText(f"Evaluating {self.session.name}…")
-        thread.start()
+        self._job.start(worker)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        return self._thread is None or self._thread.wait(timeout_ms)
+        return self._job.wait(timeout_ms)
 
     def _on_worker_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -266,12 +259,7 @@ class ExplorerTab(QWidget):
     def _on_worker_failed(self, message: str) -> None:
         self.summary.setText(f"Could not evaluate: {message}")
 
-    def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        self._thread, self._worker = None, None
-        for obj in (worker, thread):
-            if obj is not None:
-                obj.deleteLater()
+    def _on_job_done(self) -> None:
         self.run_button.setEnabled(True)
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)

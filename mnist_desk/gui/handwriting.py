@@ -4,12 +4,13 @@ browsing them, and a background fine-tune whose result becomes the current model
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QWidget
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.finetune import MIN_SAMPLES, FinetuneReport
 from mnist_desk.core.samples import SampleStore
+from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.finetune_worker import FinetuneWorker
 from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.model_session import ModelSession
@@ -37,8 +38,7 @@ class Handwriting(QObject):
         self.progress.setObjectName("teachProgress")
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
-        self._thread: QThread | None = None
-        self._worker: FinetuneWorker | None = None
+        self._job: BackgroundJob[FinetuneWorker] = BackgroundJob(self, self._on_job_done)
         self.last_report: FinetuneReport | None = None
 
     # ---- keeping samples -----------------------------------------------------------------
@@ -53,7 +53,7 @@ class Handwriting(QObject):
 
     # ---- fine-tuning ---------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._job.is_running()
 
     def start(self) -> None:
         if self.is_running() or self.session.checkpoint is None:
@@ -69,28 +69,21 @@ class Handwriting(QObject):
             return
         folder = self._data_dir()  # type: ignore[operator]
         worker = FinetuneWorker(self.session.checkpoint, self.store, self.cache, folder)
-        thread = QThread(self)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self._job.start(worker)
         self.running_changed.emit(True)
-        thread.start()
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop_event.set()
+        if self._job.worker is not None:
+            self._job.worker.stop_event.set()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self.stop()
-        return self._thread is None or self._thread.wait(timeout_ms)
+        return self._job.wait(timeout_ms)
 
     def _on_worker_progress(self, percent: int, text: str) -> None:
         self.progress.setValue(percent)
@@ -110,10 +103,6 @@ class Handwriting(QObject):
         self.finished.emit(None)
         QMessageBox.warning(self.parent_widget, "Teach It My Handwriting", message)
 
-    def _on_thread_finished(self) -> None:
-        for obj in (self._worker, self._thread):
-            if obj is not None:
-                obj.deleteLater()
-        self._thread, self._worker = None, None
+    def _on_job_done(self) -> None:
         self.progress.setVisible(False)
         self.running_changed.emit(False)
