@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QLabel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.drawing import move, press, release  # noqa: E402
+from tests.drawing import catmull_rom, move, press, release  # noqa: E402
 
 Point = tuple[float, float]
 Stroke = list[Point]
@@ -221,30 +221,6 @@ NOT_DIGITS: dict[str, list[list[Stroke]]] = {
     ],
     "star": [[[(0.5, 0.05), (0.78, 0.95), (0.05, 0.38), (0.95, 0.38), (0.22, 0.95), (0.5, 0.05)]]],
 }
-
-
-def catmull_rom(points: list[Point], per_segment: int) -> list[Point]:
-    p = [points[0], *points, points[-1]]
-    out: list[Point] = []
-    for i in range(1, len(p) - 2):
-        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p[i - 1], p[i], p[i + 1], p[i + 2]
-        for k in range(per_segment):
-            t = k / per_segment
-            t2, t3 = t * t, t * t * t
-            out.append(
-                tuple(  # type: ignore[arg-type]
-                    0.5
-                    * (
-                        2 * b
-                        + (c - a) * t
-                        + (2 * a - 5 * b + 4 * c - d) * t2
-                        + (3 * b - a - 3 * c + d) * t3
-                    )
-                    for a, b, c, d in ((x0, x1, x2, x3), (y0, y1, y2, y3))
-                )
-            )
-    out.append(points[-1])
-    return out
 
 
 @dataclass(frozen=True)

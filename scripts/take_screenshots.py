@@ -21,36 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_desk.gui import create_window  # noqa: E402
-from tests.drawing import stroke  # noqa: E402
+from tests.drawing import catmull_rom, stroke  # noqa: E402
 
 # a hand-drawn-looking 3 (unit coordinates of the canvas)
 THREE = [(0.3, 0.25), (0.45, 0.17), (0.6, 0.18), (0.67, 0.28), (0.6, 0.42), (0.45, 0.48),
          (0.62, 0.54), (0.69, 0.67), (0.6, 0.8), (0.43, 0.83), (0.3, 0.76)]  # fmt: skip
-
-
-def smooth(points: list[tuple[float, float]], per_segment: int = 12) -> list[tuple[float, float]]:
-    """A Catmull-Rom curve through the points, as a hand moving a mouse would trace it."""
-    p = [points[0], *points, points[-1]]
-    out = []
-    for i in range(1, len(p) - 2):
-        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p[i - 1], p[i], p[i + 1], p[i + 2]
-        for k in range(per_segment):
-            t = k / per_segment
-            t2, t3 = t * t, t * t * t
-            out.append(
-                tuple(
-                    0.5
-                    * (
-                        2 * b
-                        + (-a + c) * t
-                        + (2 * a - 5 * b + 4 * c - d) * t2
-                        + (-a + 3 * b - 3 * c + d) * t3
-                    )
-                    for a, b, c, d in ((x0, x1, x2, x3), (y0, y1, y2, y3))
-                )
-            )
-    out.append(points[-1])
-    return out  # type: ignore[return-value]
 
 
 def wait(seconds: float) -> None:
@@ -95,7 +70,7 @@ def main() -> int:
     wait(0.5)
     shoot(window, args.out / "start.png")
 
-    stroke(window.draw_tab.canvas, smooth(THREE), steps=2)
+    stroke(window.draw_tab.canvas, catmull_rom(THREE, 12), steps=2)
     window.draw_tab.predict_now()
     shoot(window, args.out / "draw-tab.png")
     window.draw_tab.saliency_toggle.setChecked(True)
@@ -121,9 +96,8 @@ def main() -> int:
     for i, digit in enumerate((1, 1, 7, 7, 4)):
         window.draw_tab.canvas.clear()
         x = 0.4 + 0.03 * i
-        stroke(
-            window.draw_tab.canvas, smooth([(x - 0.15, 0.3), (x, 0.15), (x + 0.02, 0.85)]), steps=2
-        )
+        one = catmull_rom([(x - 0.15, 0.3), (x, 0.15), (x + 0.02, 0.85)], 12)
+        stroke(window.draw_tab.canvas, one, steps=2)
         window.draw_tab.keep_as(digit)
     from mnist_desk.gui.samples_dialog import SamplesDialog
 

@@ -70,3 +70,26 @@ def stroke(
             move(widget, x0 + t * (x1 - x0), y0 + t * (y1 - y0), button=button)
     if finish:
         release(widget, *points[-1], button=button)
+
+
+def _catmull_rom_1d(a: float, b: float, c: float, d: float, t: float) -> float:
+    """The uniform Catmull-Rom segment from b to c at t in [0, 1)."""
+    return 0.5 * (
+        2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t**2 + (3 * b - a - 3 * c + d) * t**3
+    )
+
+
+def catmull_rom(
+    points: Sequence[tuple[float, float]], per_segment: int
+) -> list[tuple[float, float]]:
+    """A Catmull-Rom curve through the points, per_segment points between each pair: the
+    smooth path a hand moving a mouse traces through them."""
+    p = [points[0], *points, points[-1]]
+    out: list[tuple[float, float]] = []
+    for i in range(1, len(p) - 2):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = p[i - 1], p[i], p[i + 1], p[i + 2]
+        for k in range(per_segment):
+            t = k / per_segment
+            out.append((_catmull_rom_1d(x0, x1, x2, x3, t), _catmull_rom_1d(y0, y1, y2, y3, t)))
+    out.append(points[-1])
+    return out
