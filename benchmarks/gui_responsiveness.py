@@ -220,11 +220,15 @@ def gui_training(window: MainWindow, epochs: int, probe: bool) -> tuple[float, f
     start_training(window, epochs)
     lags: list[float] = []
     cpu0, wall0 = time.thread_time(), time.perf_counter()
-    while window.train_tab.is_running():
-        if probe:
+    if probe:
+        while window.train_tab.is_running():
             lags += measure_loop_lag(1.0)
-        else:
-            run_loop(0.2)
+    else:  # wait without waking the GUI thread, as when nobody touches the app
+        loop = QEventLoop()
+        window.train_tab.finished.connect(loop.quit)
+        if window.train_tab.is_running():
+            loop.exec()
+        window.train_tab.finished.disconnect(loop.quit)
     gui_cpu = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
     history = window.session.checkpoint.history  # type: ignore[union-attr]
     return statistics.mean(h["samples_per_s"] for h in history), gui_cpu, lags

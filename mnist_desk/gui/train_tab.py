@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,7 +34,6 @@ from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_worker import TrainingWorker
 
-DISPLAY_MS = 250
 TABLE_COLUMNS = ["Epoch", "Train loss", "Train acc", "Test loss", "Test acc", "Time", "LR"]
 
 
@@ -63,9 +62,6 @@ class TrainTab(QWidget):
         self._latest: BatchMetrics | None = None
         # everything the run shows is redrawn four times a second, whatever the batch rate:
         # painting competes with training for the CPU (benchmarks/gui_responsiveness.py)
-        self._display_timer = QTimer(self)
-        self._display_timer.setInterval(DISPLAY_MS)
-        self._display_timer.timeout.connect(self._refresh_display)
         self._build()
 
     # ---- layout ------------------------------------------------------------------------
@@ -188,7 +184,6 @@ class TrainTab(QWidget):
         self.curves.reset()
         self.curves.set_epochs(train_cfg.epochs)
         self._latest = None
-        self._display_timer.start()
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
@@ -226,8 +221,10 @@ class TrainTab(QWidget):
         self.status_label.setText(text)
 
     def _on_worker_batches_ready(self, batches: list[BatchMetrics]) -> None:
+        # they come four times a second: one redraw per arrival, no timer of its own
         self.curves.append_batches(batches)
         self._latest = batches[-1]
+        self._refresh_display()
 
     def _refresh_display(self) -> None:
         self.curves.refresh()
@@ -301,7 +298,6 @@ class TrainTab(QWidget):
         QMessageBox.critical(self, "Training failed", message)
 
     def _on_thread_finished(self) -> None:
-        self._display_timer.stop()
         self._refresh_display()
         thread, worker = self._thread, self._worker
         self._thread, self._worker = None, None
