@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from mnist_desk.core.training import BatchMetrics, EpochMetrics
@@ -199,7 +200,9 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
 
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
-        if not self._dirty:
+        """Hand the buffers to the plot, if anything changed and the plot is on screen:
+        while the user draws on another tab, training costs the GUI thread nothing here."""
+        if not self._dirty or not self.isVisible():
             return
         self._dirty = False
         b, e = self._batches, self._epochs
@@ -213,6 +216,10 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.epoch_acc.setData(ex, e.column(2))
         self.test_loss.setData(ex, e.column(3))
         self.test_acc.setData(ex, e.column(4))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
 
     # ---- reference runs (Compare With Checkpoints) ----------------------------------------
     def add_reference(

@@ -130,9 +130,12 @@ def test_missing_dataset_is_explained(
     assert "does not hold the four MNIST IDX files" in messages[0]
 
 
-def test_curves_keep_a_long_run_light(window) -> None:  # type: ignore[no-untyped-def]
+def test_curves_keep_a_long_run_light(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     from mnist_desk.core.training import BatchMetrics, EpochMetrics
 
+    window.show()
+    window.tabs.setCurrentWidget(window.train_tab)
+    qtbot.waitExposed(window)
     curves = window.train_tab.curves
     for epoch in range(1, 31):
         batches = [
@@ -150,6 +153,23 @@ def test_curves_keep_a_long_run_light(window) -> None:  # type: ignore[no-untype
         assert plot.clipToViewMode()
         _, auto, method = plot.downsampleMode()
         assert auto and method == "peak"
+
+
+def test_hidden_curves_wait_until_they_are_shown(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from mnist_desk.core.training import BatchMetrics
+
+    window.show()
+    window.tabs.setCurrentWidget(window.draw_tab)
+    qtbot.waitExposed(window)
+    curves = window.train_tab.curves
+    curves.append_batches(
+        [BatchMetrics(1, b, 10, 1.0, 90.0, 0.002, 1e4, 95.0) for b in range(1, 4)]
+    )
+    curves.refresh()
+    assert curves.raw_loss.getOriginalDataset()[0] is None  # nothing done off screen
+    window.tabs.setCurrentWidget(window.train_tab)
+    x, _ = curves.raw_loss.getOriginalDataset()
+    assert x is not None and len(x) == 3
 
 
 def test_preset_choice_fills_the_form(window) -> None:  # type: ignore[no-untyped-def]
