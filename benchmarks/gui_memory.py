@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_desk.core.config import TrainConfig  # noqa: E402
 from mnist_desk.gui import create_window  # noqa: E402
+from mnist_desk.gui.app import freeze_startup_objects  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -56,6 +57,7 @@ def main() -> None:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     window = create_window()
+    freeze_startup_objects()  # as the app does
     window.resize(1280, 800)
     window.show()
     window.tabs.setCurrentWidget(window.train_tab)

@@ -38,14 +38,16 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_desk.core.config import TrainConfig  # noqa: E402
 from mnist_desk.gui import create_window  # noqa: E402
+from mnist_desk.gui.app import freeze_startup_objects  # noqa: E402
 from mnist_desk.gui.main_window import MainWindow  # noqa: E402
 
 LAUNCH_CHILD = """
 import time, sys
 from PySide6.QtCore import QTimer
-from mnist_desk.gui.app import create_application, create_window
+from mnist_desk.gui.app import create_application, create_window, freeze_startup_objects
 app = create_application()
 window = create_window()
+freeze_startup_objects()
 window.show()
 def ready():
     assert window.session.predictor.model is not None
@@ -257,6 +259,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     use_fresh_settings()
     window = create_window()
+    freeze_startup_objects()  # as the app does
     window.resize(1280, 800)
     window.show()
     run_loop(0.5)

@@ -24,6 +24,7 @@ from drawn_digits import make_samples  # noqa: E402
 from gui_responsiveness import run_loop, use_fresh_settings  # noqa: E402
 
 from mnist_desk.gui import create_window  # noqa: E402
+from mnist_desk.gui.app import freeze_startup_objects  # noqa: E402
 from tests.drawing import move, press, release  # noqa: E402
 
 
@@ -33,6 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     use_fresh_settings()
     window = create_window()
+    freeze_startup_objects()  # as the app does
     window.resize(1280, 800)
     window.show()
     window.tabs.setCurrentWidget(window.network_tab)

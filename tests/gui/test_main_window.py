@@ -291,3 +291,27 @@ def test_export_onnx_through_the_menu(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.export_onnx_action.trigger()
     assert (tmp_path / "digits.onnx").stat().st_size > 10000
+
+
+def test_the_app_exempts_its_startup_objects_from_full_collections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    from mnist_desk.gui import app
+
+    def fake_exec(self: QApplication) -> int:  # the event loop would block the test
+        for widget in QApplication.topLevelWidgets():
+            if widget.objectName() == "mainWindow":
+                widget.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    gc.unfreeze()
+    try:
+        assert app.run() == 0
+        assert gc.get_freeze_count() > 0  # the modules, the window, its model
+    finally:
+        gc.unfreeze()
