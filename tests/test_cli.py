@@ -247,3 +247,13 @@ def test_preset_best_and_flags_override_it(tiny_dir: Path, tmp_path: Path) -> No
         "onecycle",
         0.999,
     )
+
+
+def test_every_preset_is_offered_on_the_command_line() -> None:
+    from mnist_desk.cli import _build_parser, train_configs
+    from mnist_desk.core.presets import PRESETS, preset
+
+    parser = _build_parser()
+    for name in PRESETS:
+        args = parser.parse_args(["train", "--preset", name])
+        assert train_configs(args) == preset(name)

@@ -38,7 +38,11 @@ from mnist_desk.core.model import build_model, count_parameters
 from mnist_desk.core.presets import DESCRIPTIONS as PRESET_DESCRIPTIONS
 from mnist_desk.core.presets import PRESETS, matching_preset, preset
 
-PRESET_NAMES = {"seed": "Seed: the notebook's recipe", "best": "Best: the project's recipe"}
+PRESET_NAMES = {
+    "seed": "Seed: the notebook's recipe",
+    "best": "Best: the project's recipe",
+    "fast": "Fast: best at batch 256 (GPU)",
+}
 ARCH_NAMES = [("Seed CNN (notebook)", "seed"), ("Compact CNN", "compact")]
 OPTIMIZERS = [
     ("Adam", "adam"),

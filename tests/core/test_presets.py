@@ -43,3 +43,11 @@ def test_compact_without_batchnorm_has_biases() -> None:
     plain = build_model(ModelConfig(arch="compact", batchnorm=False))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
     assert all(m.bias is not None for m in plain.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def test_fast_preset_is_best_at_a_larger_batch() -> None:
+    best_model, best_train = preset("best")
+    model, train = preset("fast")
+    assert model == best_model
+    assert train == best_train.replace(batch_size=256, lr=0.02)
+    assert matching_preset(model, train) == "fast"

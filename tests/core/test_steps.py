@@ -1,8 +1,11 @@
-"""The CUDA-graph step cannot run here (CI has no GPU); its fallback and the parts it
-shares with the eager path are tested on the CPU."""
+"""The CUDA-graph step: its fallback and the parts it shares with the eager path are
+tested on the CPU (CI has no GPU); on a machine with CUDA, captured training is compared
+with eager training step by step."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
 from mnist_desk.core.augment import draw
@@ -21,12 +24,14 @@ def _eager(data: MNIST, **kwargs: object) -> EagerStep:
     )  # type: ignore[arg-type]
 
 
-def test_capture_falls_back_to_eager_without_cuda(small_mnist: MNIST) -> None:
+def test_capture_falls_back_to_eager_off_cuda(small_mnist: MNIST) -> None:
     eager = _eager(small_mnist)
     step, reason = CapturedStep.build(eager, 64, None)
     assert step is eager and "CUDA" in reason
     trainer = Trainer(
-        ModelConfig(), TrainConfig(epochs=1, cuda_graphs=True), subset(small_mnist, 128, 64)
+        ModelConfig(),
+        TrainConfig(epochs=1, cuda_graphs=True, device="cpu"),
+        subset(small_mnist, 128, 64),
     )
     trainer.run()
     assert trainer.step_mode == "eager"
@@ -52,7 +57,7 @@ def test_reading_losses_back_in_chunks_changes_nothing(small_mnist: MNIST) -> No
     data = subset(small_mnist, 640, 100)
     runs = []
     for every in (1, 7):
-        trainer = Trainer(ModelConfig(), TrainConfig(epochs=1, seed=5), data)
+        trainer = Trainer(ModelConfig(), TrainConfig(epochs=1, seed=5, device="cpu"), data)
         trainer._readout_every = every
         runs.append([m for m in trainer if isinstance(m, BatchMetrics)])
     assert [m.batch for m in runs[1]] == list(range(1, 11))
@@ -73,3 +78,18 @@ def test_static_augmentation_buffers() -> None:
         (static.elastic, second.elastic),
     ):
         assert torch.equal(mine, theirs)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_captured_steps_train_as_the_eager_ones_do(small_mnist: MNIST) -> None:
+    runs = {}
+    for graphs in (False, True):
+        trainer = Trainer(
+            ModelConfig(),
+            TrainConfig(epochs=1, seed=0, device="cuda", cuda_graphs=graphs),
+            subset(small_mnist, 1024, 256),
+        )
+        losses = [m.loss for m in trainer if isinstance(m, BatchMetrics)]
+        runs[graphs] = (losses, trainer.step_mode)
+    assert runs[False][1] == "eager" and runs[True][1].startswith("captured")
+    np.testing.assert_allclose(runs[True][0], runs[False][0], rtol=1e-3, atol=1e-4)

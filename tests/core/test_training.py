@@ -47,14 +47,15 @@ def test_metrics_are_immutable(small_mnist: MNIST) -> None:
 
 def test_seed_makes_a_run_repeatable(small_mnist: MNIST) -> None:
     data = subset(small_mnist, 640, 100)
-    runs = [Trainer(ModelConfig(), TrainConfig(epochs=1, seed=3), data) for _ in range(2)]
+    config = TrainConfig(epochs=1, seed=3, device="cpu")  # CUDA kernels may not repeat
+    runs = [Trainer(ModelConfig(), config, data) for _ in range(2)]
     for t in runs:
         t.run()
     for (k, a), b in zip(
         runs[0].model.state_dict().items(), runs[1].model.state_dict().values(), strict=True
     ):
         assert torch.equal(a, b), k
-    other = Trainer(ModelConfig(), TrainConfig(epochs=1, seed=4), data)
+    other = Trainer(ModelConfig(), config.replace(seed=4), data)
     other.run()
     assert not torch.equal(
         other.model.state_dict()["head.1.weight"], runs[0].model.state_dict()["head.1.weight"]
@@ -63,7 +64,9 @@ def test_seed_makes_a_run_repeatable(small_mnist: MNIST) -> None:
 
 def test_stop_mid_epoch_returns_promptly_with_a_usable_model(mnist: MNIST) -> None:
     stop = threading.Event()
-    trainer = Trainer(ModelConfig(), TrainConfig(epochs=3), mnist, stop_event=stop)
+    # on the CPU every step reports at once (a GPU reports the steps it has run in chunks)
+    config = TrainConfig(epochs=3, device="cpu")
+    trainer = Trainer(ModelConfig(), config, mnist, stop_event=stop)
     it = iter(trainer)
     for _ in range(50):
         next(it)
@@ -109,7 +112,7 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_epoch(
     small_mnist: MNIST,
 ) -> None:
     data = subset(small_mnist, 640, 100)
-    trainer = Trainer(ModelConfig(), TrainConfig(epochs=3), data)
+    trainer = Trainer(ModelConfig(), TrainConfig(epochs=3, device="cpu"), data)  # step by step
     it = iter(trainer)
     while not isinstance(next(it), EpochMetrics):
         pass
