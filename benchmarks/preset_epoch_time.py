@@ -14,7 +14,7 @@ import torch
 
 from mnist_desk.core.data import load_mnist
 from mnist_desk.core.model import build_model, count_parameters
-from mnist_desk.core.presets import preset
+from mnist_desk.core.presets import PRESETS, preset
 from mnist_desk.core.training import EpochMetrics, Trainer
 
 
@@ -29,12 +29,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data = load_mnist()
-    times: dict[str, list[float]] = {"seed": [], "best": []}
+    times: dict[str, list[float]] = {name: [] for name in PRESETS}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for r in range(args.rounds):
         for name in times:
             times[name].append(epoch_seconds(name, data, seed=r))
-        print(f"round {r + 1}: seed {times['seed'][-1]:.2f} s, best {times['best'][-1]:.2f} s")
+        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.2f} s" for n, v in times.items()))
     for name, values in times.items():
         model, train = preset(name)
         params = count_parameters(build_model(model))
