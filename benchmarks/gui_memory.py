@@ -80,7 +80,7 @@ def main() -> None:
     probe.timeout.connect(lambda: stamps.append(time.perf_counter()))
     start_rss = rss_mb()
     window.train_tab.start_training()
-    window.train_tab._worker.epoch_finished.connect(on_epoch)  # type: ignore[union-attr]
+    window.train_tab._job.worker.epoch_finished.connect(on_epoch)  # type: ignore[union-attr]
     probe.start()
     while window.train_tab.is_running():
         run_loop(0.5)

@@ -1,16 +1,17 @@
 """A worker object run once in its own QThread, the pattern the Qt documentation gives:
 the worker moves to the thread, its `run` slot starts with it, the thread quits when the
-worker reports `finished` or `failed`, and both objects are deleted once the thread is done.
+worker reports that it is done (by default its `finished` or `failed` signal), and both
+objects are deleted once the thread has finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread
+from PySide6.QtCore import QObject, QThread, SignalInstance
 
-W = TypeVar("W", bound=QObject)  # with a run() slot and finished and failed signals
+W = TypeVar("W", bound=QObject)  # with a run() slot
 
 
 class BackgroundJob(Generic[W]):
@@ -25,14 +26,19 @@ class BackgroundJob(Generic[W]):
     def is_running(self) -> bool:
         return self.thread is not None
 
-    def start(self, worker: W) -> None:
-        """Start `worker.run` in a new thread; connect its other signals first."""
+    def start(
+        self, worker: W, quit_on: Sequence[SignalInstance] | None = None, name: str = ""
+    ) -> None:
+        """Start `worker.run` in a new thread (connect the worker's other signals first);
+        the thread quits on any of `quit_on`, by default the worker's finished and failed."""
         thread = QThread(self._parent)
+        if name:
+            thread.setObjectName(name)
         worker.moveToThread(thread)
         signals: Any = worker  # Qt's signals are not visible to type checkers
         thread.started.connect(signals.run)
-        signals.finished.connect(thread.quit)
-        signals.failed.connect(thread.quit)
+        for signal in quit_on if quit_on is not None else (signals.finished, signals.failed):
+            signal.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
         self.thread, self.worker = thread, worker
         thread.start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.training import BatchMetrics, EpochMetrics
 from mnist_desk.gui.augment_preview import AugmentPreview
+from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.model_session import ModelSession
@@ -55,8 +56,7 @@ class TrainTab(QWidget):
         self.setObjectName("trainTab")
         self.session = session
         self.cache = cache
-        self._thread: QThread | None = None
-        self._worker: TrainingWorker | None = None
+        self._job: BackgroundJob[TrainingWorker] = BackgroundJob(self, self._on_job_done)
         self._paused = False
         self._started_at = 0.0
         self._latest: BatchMetrics | None = None
@@ -147,7 +147,7 @@ class TrainTab(QWidget):
 
     # ---- state -------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._job.is_running()
 
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
@@ -169,37 +169,30 @@ class TrainTab(QWidget):
         worker = TrainingWorker(
             model_cfg, train_cfg, name=name, data_dir=self.form.data_folder(), cache=self.cache
         )
-        thread = QThread(self)
-        thread.setObjectName("trainingThread")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.training_finished.connect(self._on_worker_training_finished)
         worker.training_failed.connect(self._on_worker_training_failed)
-        worker.done.connect(thread.quit)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
         self.curves.reset()
         self.curves.set_epochs(train_cfg.epochs)
         self._latest = None
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
+        self._job.start(worker, quit_on=[worker.done], name="trainingThread")
         self._set_running(True)
-        thread.start()
 
     def stop_training(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
+        if self._job.worker is not None:
+            self._job.worker.stop()
             self.status_label.setText("Stopping after this batch…")
 
     def toggle_pause(self) -> None:
-        if self._worker is None:
+        if self._job.worker is None:
             return
         self._paused = not self._paused
-        self._worker.set_paused(self._paused)
+        self._job.worker.set_paused(self._paused)
         self.pause_button.setText("Resume" if self._paused else "Pause")
         self.pause_button.setIcon(
             QIcon(":/icons/play.svg" if self._paused else ":/icons/pause.svg")
@@ -211,10 +204,8 @@ class TrainTab(QWidget):
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Stop and wait for the thread (for quitting); True when nothing is left running."""
-        if self._thread is None:
-            return True
         self.stop_training()
-        return self._thread.wait(timeout_ms)
+        return self._job.wait(timeout_ms)
 
     # ---- worker signals (queued into this thread) ---------------------------------------
     def _on_worker_status_changed(self, text: str) -> None:
@@ -236,12 +227,14 @@ class TrainTab(QWidget):
         self.progress.setFormat(self._progress_text(last))
 
     def _epochs_planned(self) -> int:
-        return self._worker.train_config.epochs if self._worker else 1
+        worker = self._job.worker
+        return worker.train_config.epochs if worker else 1
 
     def _progress_text(self, m: BatchMetrics) -> str:
         epochs = self._epochs_planned()
         remaining_batches = (epochs - m.epoch) * m.batches + (m.batches - m.batch)
-        batch_size = self._worker.train_config.batch_size if self._worker else 64
+        worker = self._job.worker
+        batch_size = worker.train_config.batch_size if worker else 64
         eta = remaining_batches * batch_size / max(m.samples_per_s, 1e-9)
         return (
             f"Epoch {m.epoch}/{epochs} · batch {m.batch}/{m.batches} · "
@@ -251,9 +244,9 @@ class TrainTab(QWidget):
     def _on_worker_epoch_finished(self, m: EpochMetrics, state: dict[str, Any]) -> None:
         self.curves.add_epoch(m)
         self._add_table_row(m)
-        if self._worker is not None:
+        if self._job.worker is not None:
             self.session.preview_weights(
-                self._worker.model_config, state, f"the model in training (epoch {m.epoch})"
+                self._job.worker.model_config, state, f"the model in training (epoch {m.epoch})"
             )
 
     def _add_table_row(self, m: EpochMetrics) -> None:
@@ -281,7 +274,7 @@ class TrainTab(QWidget):
             self.session.restore_predictor()
             return
         self.session.set_trained(checkpoint)
-        stopped = self._worker is not None and self._worker.stop_event.is_set()
+        stopped = self._job.worker is not None and self._job.worker.stop_event.is_set()
         verb = "Stopped" if stopped else "Finished"
         self.status_label.setText(
             f"{verb} after {elapsed}: test accuracy {checkpoint.test_acc:.2f}%. "
@@ -297,14 +290,8 @@ class TrainTab(QWidget):
         self.status_label.setText("Training failed.")
         QMessageBox.critical(self, "Training failed", message)
 
-    def _on_thread_finished(self) -> None:
-        self._refresh_display()
-        thread, worker = self._thread, self._worker
-        self._thread, self._worker = None, None
-        if worker is not None:
-            worker.deleteLater()
-        if thread is not None:
-            thread.deleteLater()
+    def _on_job_done(self) -> None:
+        self.curves.refresh()  # the last batches; the progress bar is reset below
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.table.rowCount() else 0)
         self.progress.setFormat("Done" if self.table.rowCount() else "Ready")
