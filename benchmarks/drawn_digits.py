@@ -361,7 +361,7 @@ def main() -> None:
     window.show()
     if args.checkpoint:
         window.session.open(args.checkpoint)
-    window.draw_tab.normalize_width = not args.no_width_normalization
+    window.reading.normalize_width = not args.no_width_normalization
     samples = make_samples(args.per_digit, args.seed)
     others = make_non_digits(max(1, args.per_digit // 4), args.seed)
     r = evaluate_window(window, samples, others)

@@ -233,7 +233,7 @@ def gui_training(window: MainWindow, epochs: int, probe: bool) -> tuple[float, f
         window.train_tab.finished.disconnect(loop.quit)
     gui_cpu = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
     history = window.session.checkpoint.history  # type: ignore[union-attr]
-    return statistics.mean(h["samples_per_s"] for h in history), gui_cpu, lags
+    return statistics.mean(h.samples_per_s for h in history), gui_cpu, lags
 
 
 def use_fresh_settings() -> None:

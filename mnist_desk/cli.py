@@ -16,7 +16,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where they are used, so that --help and the app start fast
+    from tqdm import tqdm
+
+    from mnist_desk.core.checkpoint import Checkpoint
+    from mnist_desk.core.config import ModelConfig, SettingField, TrainConfig
+    from mnist_desk.core.metrics import EpochMetrics
+    from mnist_desk.core.training import Trainer
 
 PROG = "mnist-desk"
 
@@ -67,55 +75,54 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
-    from mnist_desk.core.config import DEVICES, SCHEDULERS
+    from mnist_desk.core.config import AugmentConfig, setting_values, settings
+    from mnist_desk.core.presets import DESCRIPTIONS, PRESETS, preset
 
     _add_data(p)
+    recipes = "; ".join(f"{name}: {DESCRIPTIONS[name]}" for name in PRESETS)
     p.add_argument(
         "--preset",
-        choices=("seed", "best", "fast"),
+        choices=tuple(PRESETS),
         default="seed",
-        help="the recipe the other flags start from: seed (the notebook's, default), "
-        "best (the project's own) or fast (best at batch 256, for a GPU)",
+        help=f"the recipe the other flags start from (default seed). {recipes}",
     )
-    p.add_argument("--arch", choices=("seed", "compact"), help="the network")
-    p.add_argument("--epochs", type=int, help="seed preset: 5")
-    p.add_argument("--batch-size", type=int, help="seed preset: 64")
-    p.add_argument("--lr", type=float, help="learning rate; seed preset: 0.002")
-    p.add_argument(
-        "--optimizer", choices=("adam", "adamw", "sgd", "rmsprop"), help="seed preset: adam"
-    )
-    p.add_argument("--momentum", type=float, help="SGD momentum, default 0.9")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--scheduler", choices=SCHEDULERS, help="seed preset: step (StepLR)")
-    p.add_argument("--step-size", type=int, help="StepLR step in epochs, default 15")
-    p.add_argument("--gamma", type=float, help="StepLR factor, default 0.1")
-    p.add_argument("--label-smoothing", type=float)
-    p.add_argument(
-        "--ema",
-        type=float,
-        metavar="DECAY",
-        help="evaluate and save a running average of the weights (e.g. 0.999)",
-    )
-    p.add_argument(
-        "--batchnorm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="BatchNorm after each 3x3 convolution (on in the best preset)",
-    )
-    p.add_argument("--dropout", type=float, metavar="P", help="dropout probability before the head")
-    p.add_argument("--rotation", type=float, metavar="DEG", help="max rotation; seed preset: 15")
-    p.add_argument("--crop-p", type=float, help="probability of the centre crop; seed preset: 0.1")
-    p.add_argument("--translate", type=float, metavar="FRAC", help="max shift, default 0")
-    p.add_argument("--scale", type=float, metavar="FRAC", help="max zoom change, default 0")
-    p.add_argument("--shear", type=float, metavar="DEG", help="max shear, default 0")
-    p.add_argument("--stroke", type=float, metavar="F", help="stroke-width variation, 0-1")
-    p.add_argument("--elastic", type=float, metavar="PX", help="elastic distortion in pixels")
-    p.add_argument("--val-size", type=int, metavar="N", help="hold out N training images")
-    p.add_argument("--device", choices=DEVICES, help="default auto (CUDA, MPS, then CPU)")
-    p.add_argument("--seed", type=int, help="default 0")
+    seed_recipe = setting_values(*preset("seed"))
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for s in settings():
+        title = s.spec.group or ("Augmentation" if s.owner is AugmentConfig else "Run")
+        title = title.lower()
+        group = groups.get(title) or groups.setdefault(title, p.add_argument_group(title))
+        _add_setting_flag(group, s, seed_recipe[s.name])
     p.add_argument("--out", metavar="PATH", help="checkpoint file (default: a dated name here)")
     p.add_argument("--name", help="the model's name, shown in the app")
     _add_json(p, "one object per epoch (and nothing else)")
+
+
+def _add_setting_flag(group: argparse._ArgumentGroup, s: SettingField, default: object) -> None:
+    """One flag from a declared setting: its type, choices, range and help come from core."""
+    spec = s.spec
+    if s.kind is bool:
+        shown = "on" if default else "off"
+        group.add_argument(
+            s.flag,
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=_escape(f"{spec.help} (seed preset: {shown})"),
+        )
+        return
+    allowed = "" if spec.choices else f"; {spec.range_text()}"
+    group.add_argument(
+        s.flag,
+        type=s.kind,
+        default=None,
+        choices=tuple(spec.choices) if spec.choices else None,
+        metavar=None if spec.choices else spec.metavar,
+        help=_escape(f"{spec.help}{allowed}; seed preset: {default}"),
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%%")  # argparse formats help strings with %
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,48 +157,13 @@ def _info(message: str, args: argparse.Namespace) -> None:
     print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
 
 
-def train_configs(args: argparse.Namespace) -> tuple[Any, Any]:
+def train_configs(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
     """ModelConfig and TrainConfig from the preset, overridden by the flags given."""
+    from mnist_desk.core.config import settings, with_settings
     from mnist_desk.core.presets import preset
 
-    base_model, base_train = preset(args.preset)
-
-    def given(**names: str) -> dict[str, Any]:
-        return {
-            field: getattr(args, a) for field, a in names.items() if getattr(args, a) is not None
-        }
-
-    model = base_model.replace(**given(arch="arch", batchnorm="batchnorm", dropout="dropout"))
-    augment = base_train.augment.replace(
-        **given(
-            rotation="rotation",
-            crop_p="crop_p",
-            translate="translate",
-            scale="scale",
-            shear="shear",
-            stroke="stroke",
-            elastic="elastic",
-        )
-    )
-    train = base_train.replace(augment=augment).replace(
-        **given(
-            epochs="epochs",
-            batch_size="batch_size",
-            lr="lr",
-            optimizer="optimizer",
-            momentum="momentum",
-            weight_decay="weight_decay",
-            scheduler="scheduler",
-            step_size="step_size",
-            gamma="gamma",
-            label_smoothing="label_smoothing",
-            ema="ema",
-            seed="seed",
-            device="device",
-            val_size="val_size",
-        )
-    )
-    return model, train
+    given = {s.name: getattr(args, s.name) for s in settings() if getattr(args, s.name) is not None}
+    return with_settings(*preset(args.preset), given)
 
 
 class _Interrupts:
@@ -250,8 +222,8 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_training(trainer: Any, args: argparse.Namespace) -> None:
-    from mnist_desk.core.training import EpochMetrics
+def _run_training(trainer: Trainer, args: argparse.Namespace) -> None:
+    from mnist_desk.core.metrics import EpochMetrics
 
     show_bar = sys.stderr.isatty()
     bar = None
@@ -277,7 +249,7 @@ def _run_training(trainer: Any, args: argparse.Namespace) -> None:
         bar.close()
 
 
-def _progress_bar(epoch: int, epochs: int, batches: int) -> Any:
+def _progress_bar(epoch: int, epochs: int, batches: int) -> tqdm[Any]:
     from tqdm import tqdm
 
     return tqdm(
@@ -290,7 +262,7 @@ def _progress_bar(epoch: int, epochs: int, batches: int) -> Any:
     )
 
 
-def _report_epoch(m: Any, args: argparse.Namespace) -> None:
+def _report_epoch(m: EpochMetrics, args: argparse.Namespace) -> None:
     if args.json:
         keys = (
             "epoch",
@@ -315,7 +287,7 @@ def _report_epoch(m: Any, args: argparse.Namespace) -> None:
     )
 
 
-def _load_checkpoint(path: str | None) -> Any:
+def _load_checkpoint(path: str | None) -> Checkpoint:
     from mnist_desk.core.checkpoint import load_checkpoint
 
     if path:

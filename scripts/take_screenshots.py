@@ -98,7 +98,7 @@ def main() -> int:
         x = 0.4 + 0.03 * i
         one = catmull_rom([(x - 0.15, 0.3), (x, 0.15), (x + 0.02, 0.85)], 12)
         stroke(window.draw_tab.canvas, one, steps=2)
-        window.draw_tab.keep_as(digit)
+        window.panel.keep_as(digit)
     from mnist_desk.gui.samples_dialog import SamplesDialog
 
     dialog = SamplesDialog(window.handwriting.store, window)
@@ -116,13 +116,13 @@ def main() -> int:
     window.train_tab.views.setCurrentWidget(window.train_tab.curves)
     for path in args.compare:
         from mnist_desk.core.checkpoint import load_checkpoint
-        from mnist_desk.gui.main_window import reference_label
+        from mnist_desk.gui.checkpoint_files import reference_label
 
         ckpt = load_checkpoint(path)
-        window.train_tab.curves.add_reference(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
+        window.train_tab.add_reference_curves(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
     if args.compare:
         shoot(window, args.out / "compare-runs.png")
-        window.train_tab.curves.clear_references()
+        window.train_tab.clear_reference_curves()
 
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)

@@ -84,6 +84,7 @@ def test_train_json_is_one_object_per_epoch(tiny_dir: Path, tmp_path: Path) -> N
     assert all(0 <= r["test_acc"] <= 100 and r["test_acc"] > 1 for r in records)  # percent
     assert str(out) in result.stderr and "24,210 parameters" in result.stderr
     ckpt = load_checkpoint(out)
+    assert ckpt.train_config is not None
     assert len(ckpt.history) == 2 and ckpt.train_config.seed == 1
     assert ckpt.test_acc == records[-1]["test_acc"]
 
@@ -122,6 +123,7 @@ def test_train_flags_reach_the_configs(tiny_dir: Path, tmp_path: Path) -> None:
     assert code == 0
     ckpt = load_checkpoint(out)
     t = ckpt.train_config
+    assert t is not None
     assert (t.batch_size, t.lr, t.optimizer, t.step_size, t.gamma, t.device, t.seed) == (
         128,
         0.01,
@@ -240,6 +242,7 @@ def test_preset_best_and_flags_override_it(tiny_dir: Path, tmp_path: Path) -> No
     ckpt = load_checkpoint(out)
     assert ckpt.model_config.arch == "compact"
     t = ckpt.train_config
+    assert t is not None
     assert (t.epochs, t.lr, t.optimizer, t.scheduler, t.ema) == (
         1,
         0.01,

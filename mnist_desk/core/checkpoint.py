@@ -17,9 +17,10 @@ import pickle
 import platform
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ from torch import nn
 from mnist_desk import __version__
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import CheckpointError, ConfigError
+from mnist_desk.core.metrics import BatchCurve, EpochMetrics, TestMetrics
 from mnist_desk.core.model import build_model, count_parameters
 
 FORMAT = "mnist-desk-checkpoint"
@@ -35,30 +37,29 @@ SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("format", "schema_version", "model_config", "model_state")
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A loaded and validated checkpoint. `history` holds one dict per epoch (the fields of
-    `training.EpochMetrics`); `test_metrics` holds test_loss, test_acc, n, per_class_acc."""
+    """A loaded and validated checkpoint: the model, how it was trained, its history per
+    epoch, its test result and its per-batch curve (averaged down)."""
 
     model_config: ModelConfig
     model_state: dict[str, torch.Tensor] = field(repr=False)
     name: str = "model"
     train_config: TrainConfig | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    test_metrics: dict[str, Any] | None = None
+    history: tuple[EpochMetrics, ...] = ()
+    test_metrics: TestMetrics | None = None
     optimizer_state: dict[str, Any] | None = field(default=None, repr=False)
     scheduler_state: dict[str, Any] | None = field(default=None, repr=False)
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""
-    # per-batch training curve, averaged down: {"x": epochs, "loss": [...], "acc": [...]}
-    batch_curve: dict[str, list[float]] | None = None
+    batch_curve: BatchCurve | None = None
 
     @property
     def test_acc(self) -> float | None:
-        value = (self.test_metrics or {}).get("test_acc")
-        return float(value) if isinstance(value, (int, float)) else None
+        return self.test_metrics.test_acc if self.test_metrics is not None else None
 
     def build_model(self) -> nn.Module:
         """The network with these weights, in eval mode, on the CPU."""
@@ -79,11 +80,11 @@ class Checkpoint:
             "optimizer_state": self.optimizer_state,
             "scheduler_state": _plain_scheduler_state(self.scheduler_state),
             "train_config": self.train_config.to_dict() if self.train_config else None,
-            "history": list(self.history),
-            "test_metrics": self.test_metrics,
+            "history": [m.to_dict() for m in self.history],
+            "test_metrics": self.test_metrics.to_dict() if self.test_metrics else None,
             "versions": self.versions or library_versions(),
             "created": self.created or _dt.datetime.now(_dt.timezone.utc).isoformat(),
-            "batch_curve": self.batch_curve,
+            "batch_curve": self.batch_curve.to_dict() if self.batch_curve else None,
         }
 
 
@@ -200,15 +201,15 @@ def load_checkpoint(source: Source) -> Checkpoint:
         raise CheckpointError(f"{name} has an invalid configuration: {exc}") from None
     state = obj["model_state"]
     _validate_state(name, model_config, state)
-    history = obj.get("history") or []
-    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
-        raise CheckpointError(f"{name} has a malformed training history")
-    test_metrics = obj.get("test_metrics")
-    if test_metrics is not None and not isinstance(test_metrics, dict):
-        raise CheckpointError(f"{name} has malformed test metrics")
-    curve = obj.get("batch_curve")
-    if curve is not None and not _is_curve(curve):
-        raise CheckpointError(f"{name} has a malformed training curve")
+    history = _parse_history(name, obj.get("history") or [])
+    try:
+        test_metrics = _optional(TestMetrics.from_dict, obj.get("test_metrics"))
+    except ConfigError as exc:
+        raise CheckpointError(f"{name} has malformed test metrics: {exc}") from None
+    try:
+        curve = _optional(BatchCurve.from_dict, obj.get("batch_curve"))
+    except ConfigError as exc:
+        raise CheckpointError(f"{name} has a malformed training curve: {exc}") from None
     return Checkpoint(
         model_config=model_config,
         model_state=dict(state),
@@ -224,13 +225,17 @@ def load_checkpoint(source: Source) -> Checkpoint:
     )
 
 
-def _is_curve(curve: Any) -> bool:
-    if not isinstance(curve, dict) or set(curve) != {"x", "loss", "acc"}:
-        return False
-    columns = list(curve.values())
-    return all(isinstance(c, list) and len(c) == len(columns[0]) for c in columns) and all(
-        isinstance(v, (int, float)) for c in columns for v in c
-    )
+def _optional(parse: Callable[[Any], T], value: Any) -> T | None:
+    return None if value is None else parse(value)
+
+
+def _parse_history(name: str, history: Any) -> tuple[EpochMetrics, ...]:
+    if not isinstance(history, list):
+        raise CheckpointError(f"{name} has a malformed training history (not a list)")
+    try:
+        return tuple(EpochMetrics.from_dict(h) for h in history)
+    except ConfigError as exc:
+        raise CheckpointError(f"{name} has a malformed training history: {exc}") from None
 
 
 def _validate_state(name: str, config: ModelConfig, state: Any) -> None:

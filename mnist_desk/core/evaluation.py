@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mnist_desk.core.augment import to_input
+from mnist_desk.core.metrics import TestMetrics
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class EvalResult:
             "per_class_acc": [None if math.isnan(a) else a for a in self.per_class_acc],
             "confusion": self.confusion.tolist(),
         }
+
+    def to_metrics(self) -> TestMetrics:
+        return TestMetrics(self.loss, self.accuracy, self.n, self.per_class_acc)
 
 
 def _model_device(model: nn.Module) -> torch.device:

@@ -131,7 +131,7 @@ def finetune(
     )
     tuned = dataclasses.replace(
         trainer.to_checkpoint(f"{checkpoint.name}, taught your handwriting"),
-        history=list(checkpoint.history),  # the run that made the model, not this short one
+        history=checkpoint.history,  # the run that made the model, not this short one
         batch_curve=checkpoint.batch_curve,
         train_config=checkpoint.train_config,
         optimizer_state=None,

@@ -27,6 +27,11 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     ),
 }
 PRESETS["fast"] = (PRESETS["best"][0], PRESETS["best"][1].replace(batch_size=256, lr=0.02))
+LABELS = {
+    "seed": "Seed: the notebook's recipe",
+    "best": "Best: the project's recipe",
+    "fast": "Fast: best at batch 256 (GPU)",
+}
 DESCRIPTIONS = {
     "seed": "The notebook's CNN and recipe: 24,210 parameters, Adam, 5 epochs",
     "best": "Compact CNN (BatchNorm, pooling head), AdamW + OneCycle, weight averaging, 15 epochs",

@@ -17,7 +17,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
@@ -31,57 +30,11 @@ from mnist_desk.core.data import MNIST
 from mnist_desk.core.device import resolve_device
 from mnist_desk.core.errors import TrainingError
 from mnist_desk.core.evaluation import EvalResult, evaluate
+from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.core.model import build_model
 from mnist_desk.core.steps import CapturedStep, EagerStep, StepResult
 
 VAL_SPLIT_SEED = 20241126  # one fixed validation split, whatever the training seed
-
-
-@dataclass(frozen=True)
-class BatchMetrics:
-    """After one optimiser step. acc is the epoch's running accuracy so far, in percent."""
-
-    epoch: int  # 1-based
-    batch: int  # 1-based
-    batches: int  # per epoch
-    loss: float
-    acc: float
-    lr: float
-    samples_per_s: float
-    batch_acc: float = math.nan  # this batch alone, in percent
-
-    @property
-    def progress(self) -> float:
-        """Position in epochs: 0.5 is halfway through the first epoch."""
-        return self.epoch - 1 + self.batch / self.batches
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    """After one epoch: training figures and the evaluation on the 10,000 test images.
-
-    seconds counts training only (not the evaluation, not time spent paused).
-    """
-
-    epoch: int
-    epochs: int
-    train_loss: float
-    train_acc: float
-    test_loss: float
-    test_acc: float
-    seconds: float
-    samples_per_s: float
-    lr: float
-    val_loss: float | None = None
-    val_acc: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def split_train_val(n: int, val_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,18 +75,18 @@ def make_scheduler(
 
 def downsample_curve(
     points: list[tuple[float, float, float]], max_points: int = 2000
-) -> dict[str, list[float]]:
+) -> BatchCurve:
     """Per-batch (epochs, loss, accuracy) averaged in equal buckets down to max_points."""
     if not points:
-        return {"x": [], "loss": [], "acc": []}
+        return BatchCurve()
     array = torch.tensor(points, dtype=torch.float64)
     bucket = max(1, math.ceil(len(array) / max_points))
     usable = len(array) // bucket * bucket
     pooled = array[:usable].reshape(-1, bucket, 3).mean(dim=1)
     if usable < len(array):
         pooled = torch.cat([pooled, array[usable:].mean(dim=0, keepdim=True)])
-    x, loss, acc = (pooled[:, i].tolist() for i in range(3))
-    return {"x": x, "loss": loss, "acc": acc}
+    x, loss, acc = (tuple(pooled[:, i].tolist()) for i in range(3))
+    return BatchCurve(x, loss, acc)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -423,8 +376,8 @@ class Trainer:
             model_state=self.state_dict_cpu(),
             name=name,
             train_config=self.config,
-            history=[m.to_dict() for m in self.history],
-            test_metrics=self.test_result.to_dict() if self.test_result else None,
+            history=tuple(self.history),
+            test_metrics=self.test_result.to_metrics() if self.test_result else None,
             optimizer_state=self.optimizer.state_dict(),
             scheduler_state=self.scheduler.state_dict() if self.scheduler else None,
             batch_curve=downsample_curve(self._curve),

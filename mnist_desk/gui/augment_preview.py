@@ -3,19 +3,19 @@ three random draws below, redrawn whenever a setting changes."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from mnist_desk.core.augment import MNIST_MEAN, MNIST_STD, augment
 from mnist_desk.core.config import AugmentConfig
-from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.gui.background import BackgroundJob, FunctionWorker
+from mnist_desk.gui.images import rgb_image
 from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.network_tab import rgb_image
 
 COLUMNS, DRAWS = 8, 3
 SCALE = 3
@@ -34,15 +34,21 @@ def preview_grid(originals: np.ndarray, draws: list[np.ndarray]) -> np.ndarray:
 
 
 class AugmentPreview(QWidget):
-    _loaded = Signal(str)  # error message, or "" (from the loading thread)
+    """`data_dir` gives the dataset folder in use (None: found as usual)."""
 
-    def __init__(self, cache: MnistCache, data_dir: object, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cache: MnistCache,
+        data_dir: Callable[[], str | None],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("augmentPreview")
-        self.cache, self._data_dir = cache, data_dir
+        self.cache, self.data_dir = cache, data_dir
         self.config = AugmentConfig()
         self._seed = 0
-        self._loading = False
+        self._job: BackgroundJob[FunctionWorker] = BackgroundJob(self, self.redraw)
+        self._failed: set[str] = set()  # folders that failed to load: not tried again
         self.picture = QLabel("Loading training images…")
         self.picture.setObjectName("augmentGrid")
         self.picture.setAccessibleName("Training images after augmentation")
@@ -65,7 +71,6 @@ class AugmentPreview(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)  # redraw once the user stops turning a spin box
         self._timer.timeout.connect(self.redraw)
-        self._loaded.connect(self._on_loaded)
 
     def set_config(self, cfg: AugmentConfig) -> None:
         self.config = cfg
@@ -75,11 +80,12 @@ class AugmentPreview(QWidget):
         self._seed += 1
         self.redraw()
 
-    def showEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
+        self._failed.clear()  # shown again: the folder may hold MNIST by now
         self.redraw()
 
     def _images(self) -> np.ndarray | None:
-        data = self.cache.cached(self._data_dir())  # type: ignore[operator]
+        data = self.cache.cached(self.data_dir())
         if data is None:
             self._load_in_background()
             return None
@@ -87,26 +93,19 @@ class AugmentPreview(QWidget):
         return data.train_images[pick[:COLUMNS]].numpy()
 
     def _load_in_background(self) -> None:
-        if self._loading:
+        folder = self.data_dir()
+        if self._job.is_running() or (folder or "") in self._failed:
             return
-        self._loading = True
-        folder = self._data_dir()  # type: ignore[operator]
+        worker = FunctionWorker(self.cache.get, folder)
+        worker.failed.connect(self._on_worker_failed)
+        self._job.start(worker, name="previewLoad")
 
-        def work() -> None:
-            try:
-                self.cache.get(folder)
-                self._loaded.emit("")
-            except MnistDeskError as exc:
-                self._loaded.emit(str(exc))
+    def _on_worker_failed(self, message: str) -> None:
+        self._failed.add(self.data_dir() or "")
+        self.picture.setText(f"No training images to show: {message}")
 
-        threading.Thread(target=work, name="mnist-preview-load", daemon=True).start()
-
-    def _on_loaded(self, error: str) -> None:
-        self._loading = False
-        if error:
-            self.picture.setText(f"No training images to show: {error}")
-        else:
-            self.redraw()
+    def shutdown(self, timeout_ms: int) -> bool:
+        return self._job.wait(timeout_ms)
 
     def redraw(self) -> None:
         if not self.isVisible():

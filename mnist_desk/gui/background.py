@@ -1,17 +1,74 @@
-"""A worker object run once in its own QThread, the pattern the Qt documentation gives:
-the worker moves to the thread, its `run` slot starts with it, the thread quits when the
-worker reports that it is done (by default its `finished` or `failed` signal), and both
-objects are deleted once the thread has finished.
+"""Background jobs: one contract for every piece of work that leaves the GUI thread.
+
+A `Worker` runs once in its own QThread, the pattern the Qt documentation gives (and
+napari's `create_worker` wraps): the worker moves to the thread, its `run` slot starts
+with it, and `work()` does the job there. Every worker has the same signals: `finished`
+with what `work()` returned, or `failed` with one line to show (a MnistDeskError's
+message, or an unexpected error named as such); one of the two is always the last
+signal, and the thread quits on it. `progress` reports (done, total, text) where a job
+can say how far along it is. `cancel()` sets `stop_event`, which `work()` checks.
+
+`BackgroundJob` holds at most one such worker at a time and deletes the worker and its
+thread once the thread has finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, SignalInstance
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-W = TypeVar("W", bound=QObject)  # with a run() slot
+from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.gui.threads import enter_worker_thread
+
+
+class Worker(QObject):
+    finished = Signal(object)  # what work() returned
+    failed = Signal(str)  # one line, meant to be shown as it is
+    progress = Signal(int, int, str)  # done, total (0 while unknown), what is going on
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the work to end early (called from any thread)."""
+        self.stop_event.set()
+
+    def cancelled(self) -> bool:
+        return self.stop_event.is_set()
+
+    def work(self) -> Any:
+        """The job itself; runs in the worker thread. Raise MnistDeskError to fail."""
+        raise NotImplementedError
+
+    @Slot()
+    def run(self) -> None:
+        enter_worker_thread()
+        try:
+            result = self.work()
+        except MnistDeskError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # never let the thread die silently
+            self.failed.emit(f"Unexpected error: {exc!r}")
+        else:
+            self.finished.emit(result)
+
+
+class FunctionWorker(Worker):
+    """A worker for a plain function: `finished` carries what `function(*args)` returns."""
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        super().__init__()
+        self.function, self.args = function, args
+
+    def work(self) -> Any:
+        return self.function(*self.args)
+
+
+W = TypeVar("W", bound=Worker)
 
 
 class BackgroundJob(Generic[W]):
@@ -26,22 +83,22 @@ class BackgroundJob(Generic[W]):
     def is_running(self) -> bool:
         return self.thread is not None
 
-    def start(
-        self, worker: W, quit_on: Sequence[SignalInstance] | None = None, name: str = ""
-    ) -> None:
-        """Start `worker.run` in a new thread (connect the worker's other signals first);
-        the thread quits on any of `quit_on`, by default the worker's finished and failed."""
+    def start(self, worker: W, name: str = "") -> None:
+        """Start `worker.run` in a new thread (connect the worker's signals first)."""
         thread = QThread(self._parent)
         if name:
             thread.setObjectName(name)
         worker.moveToThread(thread)
-        signals: Any = worker  # Qt's signals are not visible to type checkers
-        thread.started.connect(signals.run)
-        for signal in quit_on if quit_on is not None else (signals.finished, signals.failed):
-            signal.connect(thread.quit)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        worker.failed.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
         self.thread, self.worker = thread, worker
         thread.start()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
 
     def wait(self, timeout_ms: int) -> bool:
         """True once no thread runs (at once when none was started)."""

@@ -2,10 +2,10 @@
 test result as markers, the x axis in epochs.
 
 Built the way pyqtgraph's scrollingPlots example is: metrics go into growable numpy
-buffers, and the Train tab's display timer calls refresh() four times a second, one
-setData per curve;
-downsampling and clip-to-view keep a 30-epoch run (28,000 points) as quick as the first
-epoch. The plots keep pyqtgraph's right-click menu, with Export….
+buffers with named columns, and refresh() hands them to the plot, one setData per curve,
+whenever the training worker's metrics arrive (four times a second); downsampling and
+clip-to-view keep a 30-epoch run (28,000 points) as quick as the first epoch. The plots
+keep pyqtgraph's right-click menu, with Export….
 
 Painting competes with training for two CPU cores, so it is kept cheap (measured with
 benchmarks/gui_responsiveness.py): the raw curves are drawn without antialiasing at one
@@ -16,7 +16,6 @@ no grid (pyqtgraph's translucent grid alone cost 10-20 ms a frame).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,7 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from mnist_desk.core.training import BatchMetrics, EpochMetrics
+from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 
 SMOOTHING = 0.03  # exponential moving average weight of the newest batch
 RAW = (96, 125, 200, 70)
@@ -47,10 +46,11 @@ class LossAxis(pg.AxisItem):
 
 
 class _Buffer:
-    """A growable set of float64 columns."""
+    """A growable table of float64 columns, each with a name."""
 
-    def __init__(self, columns: int, capacity: int = 4096) -> None:
-        self.data = np.empty((capacity, columns))
+    def __init__(self, *names: str, capacity: int = 4096) -> None:
+        self.names = names
+        self.data = np.empty((capacity, len(names)))
         self.n = 0
 
     def extend(self, rows: np.ndarray) -> None:
@@ -62,8 +62,11 @@ class _Buffer:
         self.data[self.n : need] = rows
         self.n = need
 
-    def column(self, i: int) -> np.ndarray:
-        return self.data[: self.n, i]
+    def column(self, name: str) -> np.ndarray:
+        return self.data[: self.n, self.names.index(name)]
+
+    def last(self, name: str) -> float | None:
+        return float(self.data[self.n - 1, self.names.index(name)]) if self.n else None
 
     def clear(self) -> None:
         self.n = 0
@@ -105,8 +108,8 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             axis.enableAutoSIPrefix(False)  # "epoch", not "epoch (x0.001)"
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)  # shared with the plot below
         self._show_empty_ranges(5)
-        self._batches = _Buffer(5)  # x, loss, acc, smoothed loss, smoothed acc
-        self._epochs = _Buffer(5)  # epoch, train loss, train acc, test loss, test acc
+        self._batches = _Buffer("x", "loss", "acc", "smooth_loss", "smooth_acc")
+        self._epochs = _Buffer("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
         self._dirty = False
         self._references: list[list[pg.PlotDataItem]] = []
 
@@ -158,11 +161,9 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._append_rows(rows)
 
     def _append_rows(self, rows: np.ndarray) -> None:
-        n = self._batches.n
-        start_loss = self._batches.data[n - 1, 3] if n else None
-        start_acc = self._batches.data[n - 1, 4] if n else None
-        smooth_loss = ema(rows[:, 1], SMOOTHING, start_loss)
-        smooth_acc = ema(rows[:, 2], SMOOTHING, start_acc)
+        """Rows of (x, loss, acc); the smoothed columns are computed here."""
+        smooth_loss = ema(rows[:, 1], SMOOTHING, self._batches.last("smooth_loss"))
+        smooth_acc = ema(rows[:, 2], SMOOTHING, self._batches.last("smooth_acc"))
         self._batches.extend(np.column_stack([rows, smooth_loss, smooth_acc]))
         self._dirty = True
 
@@ -186,15 +187,13 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         )
         self._dirty = True
 
-    def set_history(
-        self, history: Sequence[dict[str, Any]], curve: dict[str, list[float]] | None
-    ) -> None:
+    def set_history(self, history: Sequence[EpochMetrics], curve: BatchCurve | None) -> None:
         """Show a finished run (e.g. from a checkpoint): its stored curve and epochs."""
         self.reset()
-        if curve and curve.get("x"):
-            self._append_rows(np.column_stack([curve["x"], curve["loss"], curve["acc"]]))
-        for h in history:
-            self.add_epoch(EpochMetrics.from_dict(h))
+        if curve:
+            self._append_rows(np.column_stack([curve.x, curve.loss, curve.acc]))
+        for m in history:
+            self.add_epoch(m)
         self.refresh()
         self.set_epochs(max(1, len(history)))
 
@@ -206,16 +205,16 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             return
         self._dirty = False
         b, e = self._batches, self._epochs
-        x = b.column(0)
-        self.raw_loss.setData(x, b.column(1))
-        self.smooth_loss.setData(x, b.column(3))
-        self.raw_acc.setData(x, b.column(2))
-        self.smooth_acc.setData(x, b.column(4))
-        ex = e.column(0)
-        self.epoch_loss.setData(ex, e.column(1))
-        self.epoch_acc.setData(ex, e.column(2))
-        self.test_loss.setData(ex, e.column(3))
-        self.test_acc.setData(ex, e.column(4))
+        x = b.column("x")
+        self.raw_loss.setData(x, b.column("loss"))
+        self.smooth_loss.setData(x, b.column("smooth_loss"))
+        self.raw_acc.setData(x, b.column("acc"))
+        self.smooth_acc.setData(x, b.column("smooth_acc"))
+        ex = e.column("epoch")
+        self.epoch_loss.setData(ex, e.column("train_loss"))
+        self.epoch_acc.setData(ex, e.column("train_acc"))
+        self.test_loss.setData(ex, e.column("test_loss"))
+        self.test_acc.setData(ex, e.column("test_acc"))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -223,21 +222,20 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
 
     # ---- reference runs (Compare With Checkpoints) ----------------------------------------
     def add_reference(
-        self, label: str, history: Sequence[dict[str, Any]], curve: dict[str, list[float]] | None
+        self, label: str, epochs: Sequence[EpochMetrics], curve: BatchCurve | None
     ) -> None:
         """Show another run beside the current one: its smoothed curves and test results."""
         colour = REFERENCE_COLOURS[len(self._references) % len(REFERENCE_COLOURS)]
         items = []
         pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
-        if curve and curve.get("x"):
-            x = np.asarray(curve["x"])
+        if curve:
+            x = np.asarray(curve.x)
             per_epoch = len(x) / max(float(x[-1]), 1e-9)
             weight = min(0.5, 10.0 / max(per_epoch, 1.0))  # smooth over about a tenth of an epoch
-            loss = ema(np.asarray(curve["loss"], float), weight, None)
-            acc = ema(np.asarray(curve["acc"], float), weight, None)
+            loss = ema(np.asarray(curve.loss, float), weight, None)
+            acc = ema(np.asarray(curve.acc, float), weight, None)
             items.append(self.loss_plot.plot(x, loss, pen=pen, name=label))
             items.append(self.acc_plot.plot(x, acc, pen=pen))
-        epochs = [EpochMetrics.from_dict(h) for h in history]
         if epochs:
             ex = np.array([e.epoch for e in epochs], float)
             symbol = {"symbol": "t", "symbolSize": 9, "symbolBrush": colour, "symbolPen": None}

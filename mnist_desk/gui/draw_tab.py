@@ -1,32 +1,30 @@
-"""The Draw tab: the canvas, and the network's reading of it, live while drawing."""
+"""The Draw tab: the canvas panel, and the network's reading of it, live while drawing.
+
+The canvas panel and the live reading are shared with the Network tab; the main window
+hands both to each. `canvas`, `brush_slider`, `predict_now()` and `prediction` are the
+tab's public face for scripts that draw on it (benchmarks/drawn_digits.py).
+"""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QIcon, QImage
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
-    QPushButton,
     QSizePolicy,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from mnist_desk.core.errors import ImageError
 from mnist_desk.core.inspect import saliency
 from mnist_desk.core.predictor import Prediction
-from mnist_desk.core.preprocess import ink_map, read_image, to_grayscale
-from mnist_desk.gui.canvas import DEFAULT_BRUSH, RENDER_SIZE, DrawingCanvas
-from mnist_desk.gui.input_preview import InputPreview, gray_image
+from mnist_desk.gui.canvas_panel import CanvasPanel
+from mnist_desk.gui.input_preview import InputPreview
+from mnist_desk.gui.live_reading import LiveReading
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.probability_chart import ProbabilityChart
 
@@ -37,118 +35,39 @@ from mnist_desk.gui.probability_chart import ProbabilityChart
 UNSURE_BELOW = 0.8
 
 
-def square_ink(image: object) -> np.ndarray:
-    """Any image -> light ink on dark, centred in a square (the canvas's form)."""
-    ink = ink_map(to_grayscale(image))  # type: ignore[arg-type]
-    h, w = ink.shape
-    side = max(h, w)
-    out = np.zeros((side, side), np.float32)
-    out[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink
-    return out
-
-
-def qimage_to_array(image: QImage) -> np.ndarray:
-    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    buffer = np.frombuffer(rgba.constBits(), np.uint8).reshape(rgba.height(), rgba.bytesPerLine())
-    return buffer[:, : 4 * rgba.width()].reshape(rgba.height(), rgba.width(), 4).copy()
-
-
 class DrawTab(QWidget):
     prediction_updated = Signal()  # after the chart and labels show a new reading
-    samples_kept = Signal(object, int)  # the drawing (uint8 array), its true digit
 
-    def __init__(self, session: ModelSession, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: ModelSession,
+        panel: CanvasPanel,
+        reading: LiveReading,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("drawTab")
-        self.session = session
+        self.session, self.panel, self.reading = session, panel, reading
+        self.canvas = panel.canvas
+        self.brush_slider = panel.brush_slider
         self.setAcceptDrops(True)
-        self.prediction: Prediction | None = None
-        # read drawings with MNIST's stroke width for their size (benchmarks/drawn_digits.py)
-        self.normalize_width = True
-        self._last_prediction = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.predict_now)
-        self._build()
-        self.canvas.changed.connect(self.schedule_prediction)
-        self.canvas.digit_pressed.connect(self.keep_as)
+        self._layout = QHBoxLayout(self)
+        self._layout.addWidget(panel, 3)
+        self._layout.addWidget(self._build_reading(), 2)
+        reading.updated.connect(self._on_reading_updated)
         session.predictor_changed.connect(self._on_session_predictor_changed)
 
+    @property
+    def prediction(self) -> Prediction | None:
+        return self.reading.prediction
+
+    def predict_now(self) -> None:
+        self.reading.predict_now()
+
     # ---- layout ------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.canvas = DrawingCanvas(self)
-        self.undo_button = QPushButton(QIcon(":/icons/undo.svg"), "Undo")
-        self.undo_button.setObjectName("undoButton")
-        self.undo_button.setToolTip("Undo the last stroke (Ctrl+Z)")
-        self.undo_button.setAccessibleName("Undo stroke")
-        self.undo_button.clicked.connect(self.canvas.undo)
-        self.clear_button = QPushButton(QIcon(":/icons/clear.svg"), "Clear")
-        self.clear_button.setObjectName("clearButton")
-        self.clear_button.setToolTip("Clear the canvas (Delete or Escape)")
-        self.clear_button.setAccessibleName("Clear canvas")
-        self.clear_button.clicked.connect(self.canvas.clear)
-        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
-        self.brush_slider.setObjectName("brushSlider")
-        self.brush_slider.setAccessibleName("Brush width")
-        self.brush_slider.setRange(6, 48)
-        self.brush_slider.setValue(round(DEFAULT_BRUSH * RENDER_SIZE))
-        self.brush_slider.setToolTip("Stroke width; the default draws like MNIST's pens")
-        self.brush_label = QLabel()
-        self.brush_slider.valueChanged.connect(self._on_brush_slider_value_changed)
-        self._on_brush_slider_value_changed(self.brush_slider.value())
-
-        tools = QHBoxLayout()
-        tools.addWidget(self.undo_button)
-        tools.addWidget(self.clear_button)
-        tools.addSpacing(16)
-        tools.addWidget(QLabel("Brush"))
-        tools.addWidget(self.brush_slider, 1)
-        tools.addWidget(self.brush_label)
-        hint = QLabel("Left button draws, right button erases. Drop or paste an image to read it.")
-        hint.setObjectName("drawHint")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid);")
-        # the canvas and its tools move to the Network tab while that one is shown
-        self.canvas_panel = QWidget()
-        self.canvas_panel.setObjectName("canvasPanel")
-        left = QVBoxLayout(self.canvas_panel)
-        left.setContentsMargins(0, 0, 0, 0)
-        left.addWidget(self.canvas, 1)
-        left.addLayout(tools)
-        left.addLayout(self._build_keep_row())
-        self.kept_label = QLabel()
-        self.kept_label.setObjectName("keptLabel")
-        left.addWidget(self.kept_label)
-        left.addWidget(hint)
-
-        self._layout = QHBoxLayout(self)
-        self._layout.addWidget(self.canvas_panel, 3)
-        self._layout.addWidget(self._build_reading(), 2)
-
-    def _build_keep_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        label = QLabel("It was:")
-        label.setToolTip(
-            "Keep this drawing with the digit it really shows (or press the digit's key on "
-            "the canvas): your samples can teach the model your handwriting."
-        )
-        row.addWidget(label)
-        self.keep_buttons = []
-        for digit in range(10):
-            button = QPushButton(str(digit))
-            button.setObjectName(f"keepAs{digit}")
-            button.setAccessibleName(f"Keep this drawing as a {digit}")
-            button.setToolTip(f"Keep this drawing as a {digit} ({digit} on the keyboard)")
-            button.setFixedWidth(26)
-            button.clicked.connect(lambda _=False, d=digit: self.keep_as(d))
-            row.addWidget(button)
-            self.keep_buttons.append(button)
-        row.addStretch(1)
-        return row
-
-    def showEvent(self, event: object) -> None:
-        if self.canvas_panel.parent() is not self:
-            self._layout.insertWidget(0, self.canvas_panel, 3)
+    def showEvent(self, event: QShowEvent) -> None:
+        if self.panel.parent() is not self:  # back from the Network tab
+            self._layout.insertWidget(0, self.panel, 3)
 
     def _build_reading(self) -> QWidget:
         box = QGroupBox("The network reads")
@@ -203,34 +122,11 @@ class DrawTab(QWidget):
         box.setMinimumWidth(300)
         return box
 
-    def _on_brush_slider_value_changed(self, value: int) -> None:
-        self.canvas.brush_width = value / RENDER_SIZE
-        self.brush_label.setText(f"{value} px")
-
-    # ---- prediction --------------------------------------------------------------------
-    def _frame_interval_ms(self) -> float:
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        rate = screen.refreshRate() if screen is not None else 60.0
-        return 1000.0 / (rate if rate and rate > 1 else 60.0)
-
-    def schedule_prediction(self) -> None:
-        """At most one prediction per screen refresh, and never one queued behind another."""
-        if self._timer.isActive():
-            return
-        since = (time.perf_counter() - self._last_prediction) * 1000.0
-        self._timer.start(int(max(0.0, self._frame_interval_ms() - since)))
-
-    def predict_now(self) -> None:
-        self._timer.stop()
-        self._last_prediction = time.perf_counter()
-        prediction = None
-        if not self.canvas.is_empty() and self.session.predictor.model is not None:
-            image = self.canvas.render_array(mnist_width=self.normalize_width)
-            prediction = self.session.predictor.predict(image, "light")
-        self.show_prediction(prediction)
+    # ---- the reading -------------------------------------------------------------------
+    def _on_reading_updated(self) -> None:
+        self.show_prediction(self.reading.prediction)
 
     def show_prediction(self, prediction: Prediction | None) -> None:
-        self.prediction = prediction
         if prediction is None:
             self.digit_label.setText("")
             self.confidence_label.setText("Draw a digit" if self.canvas.is_empty() else "no ink")
@@ -250,64 +146,23 @@ class DrawTab(QWidget):
         self.prediction_updated.emit()
 
     def _update_saliency(self) -> None:
-        model = self.session.predictor.model
-        if not self.saliency_toggle.isChecked() or self.prediction is None or model is None:
+        model, p = self.session.predictor.model, self.reading.prediction
+        if not self.saliency_toggle.isChecked() or p is None or model is None:
             self.preview.set_overlay(None)
             return
-        p = self.prediction
         self.preview.set_overlay(saliency(model, p.image, p.digit))
-
-    # ---- keeping the user's own digits -------------------------------------------------
-    def keep_as(self, digit: int) -> None:
-        """Keep the drawing on the canvas with its true digit (see samples_kept)."""
-        if self.canvas.is_empty():
-            self.kept_label.setText("Draw something first.")
-            return
-        self.samples_kept.emit(self.canvas.render_array(), digit)
-
-    def show_image(self, image28: np.ndarray) -> None:
-        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas."""
-        self.canvas.set_background(gray_image(image28))
-        self.predict_now()
 
     def _on_session_predictor_changed(self, label: str) -> None:
         self.model_label.setText(f"Reading with: {label}")
-        self.schedule_prediction()
 
-    # ---- images: drop and paste --------------------------------------------------------
-    def load_image_file(self, path: str | Path) -> bool:
-        try:
-            image = read_image(path)
-        except ImageError as exc:
-            QMessageBox.warning(self, "Not an image", str(exc))
-            return False
-        self.canvas.set_background(gray_image(square_ink(image)))
-        return True
-
-    def load_qimage(self, image: QImage) -> bool:
-        if image.isNull():
-            QMessageBox.warning(self, "Not an image", "The clipboard holds no readable image.")
-            return False
-        self.canvas.set_background(gray_image(square_ink(qimage_to_array(image))))
-        return True
-
-    def load_mime(self, mime: QMimeData) -> bool:
-        if mime.hasImage():
-            return self.load_qimage(QImage(mime.imageData()))
-        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-        if local:
-            return self.load_image_file(local[0])
-        QMessageBox.warning(self, "Not an image", "Drop or paste an image file (PNG, JPEG, …).")
-        return False
-
-    def paste(self) -> bool:
-        return self.load_mime(QGuiApplication.clipboard().mimeData())
+    # ---- images ------------------------------------------------------------------------
+    def show_image(self, image28: np.ndarray) -> None:
+        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas."""
+        self.panel.show_image(image28)
+        self.reading.predict_now()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if mime.hasImage() or any(u.isLocalFile() for u in mime.urls()):
-            event.acceptProposedAction()
+        self.panel.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        event.acceptProposedAction()
-        self.load_mime(event.mimeData())
+        self.panel.dropEvent(event)

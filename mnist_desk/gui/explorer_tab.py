@@ -3,13 +3,12 @@ matrix to click, and a gallery of the images behind each cell."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,12 +30,11 @@ from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.evaluation import summarize
 from mnist_desk.core.model import build_model
-from mnist_desk.gui.background import BackgroundJob
+from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
-from mnist_desk.gui.input_preview import gray_image
+from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.model_session import ModelSession
-from mnist_desk.gui.threads import enter_worker_thread
+from mnist_desk.gui.workspace import Workspace
 
 GALLERY_LIMIT = 400
 CHUNK = 500
@@ -60,12 +58,9 @@ class TestSetResult:
         return self.probabilities.max(axis=1)
 
 
-class EvaluationWorker(QObject):
-    """Runs a copy of the model over the test set in chunks, reporting progress."""
-
-    progress = Signal(int, int)  # done, total
-    finished = Signal(object)  # TestSetResult
-    failed = Signal(str)
+class EvaluationWorker(Worker):
+    """Runs a copy of the model over the test set in chunks, reporting progress;
+    finished(TestSetResult)."""
 
     def __init__(
         self,
@@ -77,59 +72,45 @@ class EvaluationWorker(QObject):
         super().__init__()
         self.config, self.state, self.cache, self.data_dir = config, state, cache, data_dir
 
-    @Slot()
-    def run(self) -> None:
-        enter_worker_thread()
-        try:
-            data = self.cache.get(self.data_dir)
-            model = build_model(self.config)
-            model.load_state_dict(self.state)
-            model.eval()
-            images, labels = data.test_images, data.test_labels
-            chunks = []
-            with torch.inference_mode():
-                for start in range(0, len(images), CHUNK):
-                    chunks.append(model(to_input(images[start : start + CHUNK])).float())
-                    self.progress.emit(min(start + CHUNK, len(images)), len(images))
-            logprobs = torch.cat(chunks)
-            summary = summarize(logprobs, labels)
-            self.finished.emit(
-                TestSetResult(
-                    images.numpy(),
-                    labels.numpy(),
-                    logprobs.exp().numpy(),
-                    summary.confusion,
-                    summary.per_class_acc,
-                    summary.accuracy,
-                )
-            )
-        except MnistDeskError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # never let the thread die silently
-            self.failed.emit(f"Unexpected error: {exc!r}")
+    def work(self) -> TestSetResult:
+        data = self.cache.get(self.data_dir)
+        model = build_model(self.config)
+        model.load_state_dict(self.state)
+        model.eval()
+        images, labels = data.test_images, data.test_labels
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(images), CHUNK):
+                if self.cancelled():
+                    raise MnistDeskError("the evaluation was cancelled")
+                chunks.append(model(to_input(images[start : start + CHUNK])).float())
+                self.progress.emit(min(start + CHUNK, len(images)), len(images), "")
+        logprobs = torch.cat(chunks)
+        summary = summarize(logprobs, labels)
+        return TestSetResult(
+            images.numpy(),
+            labels.numpy(),
+            logprobs.exp().numpy(),
+            summary.confusion,
+            summary.per_class_acc,
+            summary.accuracy,
+        )
 
 
 class ExplorerTab(QWidget):
     image_chosen = Signal(object, int)  # uint8 (28, 28), true label
     evaluated = Signal()
 
-    def __init__(
-        self,
-        session: ModelSession,
-        cache: MnistCache,
-        data_dir: Callable[[], str | None],
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("explorerTab")
-        self.session, self.cache = session, cache
-        self._data_dir = data_dir  # a callable giving the Train tab's dataset folder
+        self.workspace, self.session = workspace, workspace.session
         self.result: TestSetResult | None = None
         self._stale = True
         self._job: BackgroundJob[EvaluationWorker] = BackgroundJob(self, self._on_job_done)
         self._cell: tuple[int, int] | None = None
         self._build()
-        session.model_changed.connect(self._on_session_model_changed)
+        self.session.model_changed.connect(self._on_session_model_changed)
 
     # ---- layout ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -223,7 +204,10 @@ class ExplorerTab(QWidget):
             return
         state = {k: v.detach().clone() for k, v in self.session.checkpoint.model_state.items()}
         worker = EvaluationWorker(
-            self.session.checkpoint.model_config, state, self.cache, self._data_dir()
+            self.session.checkpoint.model_config,
+            state,
+            self.workspace.cache,
+            self.workspace.data_dir,
         )
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
@@ -231,12 +215,13 @@ class ExplorerTab(QWidget):
         self.run_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.summary.setText(f"Evaluating {self.session.name}…")
-        self._job.start(worker)
+        self._job.start(worker, name="evaluationThread")
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
+        self._job.cancel()
         return self._job.wait(timeout_ms)
 
-    def _on_worker_progress(self, done: int, total: int) -> None:
+    def _on_worker_progress(self, done: int, total: int, text: str) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
 
@@ -269,7 +254,7 @@ class ExplorerTab(QWidget):
         if self.result is not None:
             self.summary.setText("The model changed: evaluate again to update the matrix.")
 
-    def showEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         if self._stale and not self.is_running():
             self.evaluate()
 

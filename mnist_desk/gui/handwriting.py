@@ -7,14 +7,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QWidget
 
-from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.finetune import MIN_SAMPLES, FinetuneReport
-from mnist_desk.core.samples import SampleStore
 from mnist_desk.gui.background import BackgroundJob
-from mnist_desk.gui.finetune_worker import FinetuneWorker
-from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.finetune_worker import FinetuneWorker, Taught
 from mnist_desk.gui.samples_dialog import SamplesDialog
+from mnist_desk.gui.workspace import Workspace
 
 
 class Handwriting(QObject):
@@ -22,18 +19,10 @@ class Handwriting(QObject):
     kept = Signal(int)  # the digit just kept
     finished = Signal(object)  # FinetuneReport, or None when it failed or was stopped
 
-    def __init__(
-        self,
-        session: ModelSession,
-        cache: MnistCache,
-        data_dir: object,
-        parent_widget: QWidget,
-        store: SampleStore | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, parent_widget: QWidget) -> None:
         super().__init__(parent_widget)
-        self.session, self.cache, self._data_dir = session, cache, data_dir
+        self.workspace, self.session, self.store = workspace, workspace.session, workspace.store
         self.parent_widget = parent_widget
-        self.store = store or SampleStore()
         self.progress = QProgressBar()
         self.progress.setObjectName("teachProgress")
         self.progress.setMaximumWidth(220)
@@ -67,36 +56,36 @@ class Handwriting(QObject):
                 f"You have {len(self.store)}.",
             )
             return
-        folder = self._data_dir()  # type: ignore[operator]
-        worker = FinetuneWorker(self.session.checkpoint, self.store, self.cache, folder)
+        worker = FinetuneWorker(
+            self.session.checkpoint, self.store, self.workspace.cache, self.workspace.data_dir
+        )
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        self._job.start(worker)
+        self._job.start(worker, name="teachingThread")
         self.running_changed.emit(True)
 
     def stop(self) -> None:
-        if self._job.worker is not None:
-            self._job.worker.stop_event.set()
+        self._job.cancel()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self.stop()
         return self._job.wait(timeout_ms)
 
-    def _on_worker_progress(self, percent: int, text: str) -> None:
+    def _on_worker_progress(self, percent: int, total: int, text: str) -> None:
         self.progress.setValue(percent)
         self.progress.setFormat(f"{text} %p%")
 
-    def _on_worker_finished(self, checkpoint: Checkpoint, report: FinetuneReport) -> None:
-        self.last_report = report
-        self.session.set_trained(checkpoint)
-        self.finished.emit(report)
+    def _on_worker_finished(self, taught: Taught) -> None:
+        self.last_report = taught.report
+        self.session.set_trained(taught.checkpoint)
+        self.finished.emit(taught.report)
         QMessageBox.information(
             self.parent_widget,
             "Taught your handwriting",
-            report.summary() + "\n\nThe taught model is now the current model (unsaved).",
+            taught.report.summary() + "\n\nThe taught model is now the current model (unsaved).",
         )
 
     def _on_worker_failed(self, message: str) -> None:

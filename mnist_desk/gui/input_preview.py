@@ -7,24 +7,7 @@ from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-
-def gray_image(array: np.ndarray) -> QImage:
-    """float [0, 1] or uint8 (H, W) -> a Grayscale8 QImage that owns its pixels."""
-    a = array if array.dtype == np.uint8 else np.clip(array * 255 + 0.5, 0, 255).astype(np.uint8)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape
-    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-
-
-def heat_image(values: np.ndarray) -> QImage:
-    """values in [0, 1] -> a translucent red-to-yellow overlay."""
-    v = np.clip(values, 0, 1).astype(np.float32)
-    rgba = np.zeros((*v.shape, 4), np.uint8)
-    rgba[..., 0] = 255
-    rgba[..., 1] = (v * 220).astype(np.uint8)
-    rgba[..., 3] = (v * 200).astype(np.uint8)
-    h, w = v.shape
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+from mnist_desk.gui.images import gray_image, heat_image
 
 
 class InputPreview(QWidget):

@@ -1,259 +1,228 @@
-"""The main window: tabs, menus, status bar, settings and a careful close."""
+"""The main window: tabs, menus built from a table, status bar, settings, a careful close.
+
+The tabs are siblings: none imports another. The window makes what they share (the
+workspace, the canvas panel and its live reading) and hands it to them, and talks to each
+through its methods and signals only.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget
 
-from mnist_desk import APP_NAME, __version__
-from mnist_desk.core.checkpoint import Checkpoint, describe_accuracy, load_checkpoint
-from mnist_desk.core.errors import CheckpointError, MnistDeskError
+from mnist_desk import APP_NAME
+from mnist_desk.bundled import load_bundled_checkpoint
+from mnist_desk.core.checkpoint import Checkpoint, describe_accuracy
+from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.samples import SampleStore
+from mnist_desk.gui.about import show_about
+from mnist_desk.gui.canvas_panel import CanvasPanel
+from mnist_desk.gui.checkpoint_files import CheckpointFiles, reference_label
 from mnist_desk.gui.draw_tab import DrawTab
 from mnist_desk.gui.explorer_tab import ExplorerTab
 from mnist_desk.gui.handwriting import Handwriting
-from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.live_reading import LiveReading
 from mnist_desk.gui.network_tab import NetworkTab
+from mnist_desk.gui.recent_files import RecentFiles
 from mnist_desk.gui.threads import work_threads
 from mnist_desk.gui.train_tab import TrainTab
-
-CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
-MAX_RECENT = 8
+from mnist_desk.gui.workspace import Workspace
 
 
-def _action(
-    parent: QWidget,
-    text: str,
-    slot: Callable[[], object],
-    shortcut: QKeySequence | list[QKeySequence] | None = None,
-    icon: str | None = None,
-    name: str | None = None,
-) -> QAction:
-    action = QAction(text, parent)
-    if icon:
-        action.setIcon(QIcon(f":/icons/{icon}.svg"))
-    if shortcut is not None:
-        if isinstance(shortcut, list):
-            action.setShortcuts(shortcut)
-        else:
-            action.setShortcut(shortcut)
-    if name:
-        action.setObjectName(name)
-    action.triggered.connect(slot)
-    return action
+@dataclass(frozen=True)
+class ActionSpec:
+    """One menu entry. `slot` names a method of the window, or of one of its parts
+    ("files.save"); `menu` may name a submenu ("File/Export")."""
+
+    menu: str
+    name: str  # the window's attribute; its object name is the camel-cased form
+    text: str
+    slot: str
+    shortcuts: tuple[str, ...] = ()
+    icon: str = ""
+    on_canvas: bool = False  # acts on the canvas: only where the canvas is shown
 
 
-def reference_label(ckpt: Checkpoint) -> str:
-    """A compared run's name with the settings that tell runs apart."""
-    t = ckpt.train_config
-    if t is None:
-        return ckpt.name
-    acc = f", test {ckpt.test_acc:.2f}%" if ckpt.test_acc is not None else ""
-    return (
-        f"{ckpt.name} ({ckpt.model_config.arch}, {t.optimizer} lr {t.lr:g}, "
-        f"batch {t.batch_size}, {t.epochs} epochs{acc})"
-    )
+SEPARATOR, RECENT = "separator", "the Open Recent menu"
+ACTIONS: tuple[ActionSpec | str, ...] = (
+    ActionSpec("File", "open_action", "&Open Checkpoint…", "files.open_dialog", ("Open",), "open"),
+    RECENT,
+    SEPARATOR,
+    ActionSpec("File", "save_action", "&Save Checkpoint", "files.save", ("Save",), "save"),
+    ActionSpec(
+        "File", "save_as_action", "Save Checkpoint &As…", "files.save_as", ("Ctrl+Shift+S",)
+    ),
+    SEPARATOR,
+    ActionSpec(
+        "File", "compare_action", "&Compare With Checkpoints…", "files.compare_dialog", (), "train"
+    ),
+    ActionSpec(
+        "File", "clear_compare_action", "C&lear Comparisons", "train_tab.clear_reference_curves"
+    ),
+    ActionSpec("File/&Export", "export_onnx_action", "&ONNX…", "files.export_onnx"),
+    SEPARATOR,
+    ActionSpec(
+        "File", "revert_action", "&Revert to Bundled Model", "revert_to_bundled", (), "revert"
+    ),
+    SEPARATOR,
+    ActionSpec("File", "quit_action", "&Quit", "close", ("Ctrl+Q",)),
+    ActionSpec("Edit", "undo_action", "&Undo Stroke", "panel.undo", ("Undo",), "undo", True),
+    ActionSpec(
+        "Edit", "clear_action", "&Clear Canvas", "panel.clear", ("Del", "Esc"), "clear", True
+    ),
+    ActionSpec("Edit", "paste_action", "&Paste Image", "paste_image", ("Paste",), "", True),
+    ActionSpec("Tools", "browse_samples_action", "&My Handwriting…", "handwriting.browse"),
+    ActionSpec(
+        "Tools", "teach_action", "&Teach It My Handwriting", "handwriting.start", (), "play"
+    ),
+    ActionSpec("Tools", "stop_teach_action", "&Stop Teaching", "handwriting.stop", (), "stop"),
+    ActionSpec("Help", "about_action", "&About MNIST Desk", "show_about", (), "about"),
+)
+MENUS = ("&File", "&Edit", "&View", "&Tools", "&Help")
+# (the window's attribute, tab title, icon, View menu entry): Ctrl+1 to Ctrl+4 in this order
+TABS = (
+    ("draw_tab", "&Draw", "draw", "&Draw"),
+    ("network_tab", "&Network", "network", "&Network"),
+    ("explorer_tab", "&Explore", "explore", "&Explore Test Set"),
+    ("train_tab", "&Train", "train", "&Train"),
+)
+
+
+def _key(text: str) -> QKeySequence:
+    standard = getattr(QKeySequence.StandardKey, text, None)
+    return QKeySequence(standard) if standard is not None else QKeySequence(text)
 
 
 class MainWindow(QMainWindow):
+    # made from ACTIONS
+    open_action: QAction
+    save_action: QAction
+    save_as_action: QAction
+    compare_action: QAction
+    clear_compare_action: QAction
+    export_onnx_action: QAction
+    revert_action: QAction
+    quit_action: QAction
+    undo_action: QAction
+    clear_action: QAction
+    paste_action: QAction
+    browse_samples_action: QAction
+    teach_action: QAction
+    stop_teach_action: QAction
+    about_action: QAction
+
     def __init__(self, settings: QSettings | None = None, store: SampleStore | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings or QSettings()
-        self.session = ModelSession(self)
-        self.cache = MnistCache()
+        self.workspace = Workspace(store, self)
+        self.session = self.workspace.session
         self._closing = False
+        self.panel = CanvasPanel()
+        self.reading = LiveReading(self.session, self.panel.canvas, self)
+        self.draw_tab = DrawTab(self.session, self.panel, self.reading)
+        self.network_tab = NetworkTab(self.session, self.panel, self.reading)
+        self.explorer_tab = ExplorerTab(self.workspace)
+        self.train_tab = TrainTab(self.workspace)
+        self.handwriting = Handwriting(self.workspace, self)
+        self.recent = RecentFiles(self.settings, self)
+        self.files = CheckpointFiles(self, self.session, self.settings, self.recent)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
-        self.draw_tab = DrawTab(self.session)
-        self.train_tab = TrainTab(self.session, self.cache)
-        self.network_tab = NetworkTab(self.session, self.draw_tab)
-        self.explorer_tab = ExplorerTab(self.session, self.cache, self.train_tab.form.data_folder)
-        self.tabs.addTab(self.draw_tab, QIcon(":/icons/draw.svg"), "&Draw")
-        self.tabs.addTab(self.network_tab, QIcon(":/icons/network.svg"), "&Network")
-        self.tabs.addTab(self.explorer_tab, QIcon(":/icons/explore.svg"), "&Explore")
-        self.tabs.addTab(self.train_tab, QIcon(":/icons/train.svg"), "&Train")
-        self.handwriting = Handwriting(
-            self.session, self.cache, self.train_tab.form.data_folder, self, store
-        )
-        self.draw_tab.samples_kept.connect(self._on_draw_tab_samples_kept)
-        self.explorer_tab.image_chosen.connect(self._on_explorer_tab_image_chosen)
-        self.handwriting.running_changed.connect(lambda _running: self._update_actions())
+        for attr, text, icon, _ in TABS:
+            self.tabs.addTab(getattr(self, attr), QIcon(f":/icons/{icon}.svg"), text)
         self.setCentralWidget(self.tabs)
-        self._build_actions()
         self._build_menus()
         self._build_status_bar()
-        self.session.model_changed.connect(self._on_session_model_changed)
-        self.session.dirty_changed.connect(self.setWindowModified)
-        self.train_tab.running_changed.connect(self._on_train_tab_running_changed)
-        self.train_tab.finished.connect(self._on_train_tab_finished)
-        self.tabs.currentChanged.connect(self._update_actions)
-        self.train_tab.form.device.currentIndexChanged.connect(
-            lambda: self.device_status.setText(self._device_text())
-        )
-        self.session.load_bundled()
+        self._connect()
+        self.session.set_bundled(load_bundled_checkpoint())
         self._read_settings()
         self._update_actions()
         # the first forward pass sets up oneDNN's kernels (~15 ms): not on the first stroke
         QTimer.singleShot(0, self.session.predictor.warm_up)
 
+    def _connect(self) -> None:
+        self.panel.sample_kept.connect(self._on_panel_sample_kept)
+        self.explorer_tab.image_chosen.connect(self._on_explorer_tab_image_chosen)
+        self.handwriting.running_changed.connect(lambda _running: self._update_actions())
+        self.recent.chosen.connect(self.open_checkpoint)
+        self.files.opened.connect(self.train_tab.show_history)
+        self.files.compared.connect(self._on_files_compared)
+        self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.session.model_changed.connect(self._on_session_model_changed)
+        self.session.dirty_changed.connect(self.setWindowModified)
+        self.train_tab.running_changed.connect(self._on_train_tab_running_changed)
+        self.train_tab.finished.connect(self._on_train_tab_finished)
+        self.train_tab.device_changed.connect(self._show_device)
+        self.tabs.currentChanged.connect(self._update_actions)
+
     # ---- actions and menus -------------------------------------------------------------
-    def _build_actions(self) -> None:
-        std = QKeySequence.StandardKey
-        self.open_action = _action(
-            self,
-            "&Open Checkpoint…",
-            self.open_checkpoint_dialog,
-            QKeySequence(std.Open),
-            "open",
-            "openAction",
-        )
-        self.save_action = _action(
-            self,
-            "&Save Checkpoint",
-            self.save_checkpoint,
-            QKeySequence(std.Save),
-            "save",
-            "saveAction",
-        )
-        self.save_as_action = _action(
-            self,
-            "Save Checkpoint &As…",
-            self.save_checkpoint_as,
-            QKeySequence("Ctrl+Shift+S"),
-            None,
-            "saveAsAction",
-        )
-        self.revert_action = _action(
-            self, "&Revert to Bundled Model", self.revert_to_bundled, None, "revert", "revertAction"
-        )
-        self.quit_action = _action(
-            self, "&Quit", self.close, QKeySequence("Ctrl+Q"), None, "quitAction"
-        )
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.undo_action = _action(
-            self,
-            "&Undo Stroke",
-            self.draw_tab.canvas.undo,
-            QKeySequence(std.Undo),
-            "undo",
-            "undoAction",
-        )
-        self.clear_action = _action(
-            self,
-            "&Clear Canvas",
-            self.draw_tab.canvas.clear,
-            [QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Escape)],
-            "clear",
-            "clearAction",
-        )
-        self.paste_action = _action(
-            self, "&Paste Image", self._paste_image, QKeySequence(std.Paste), None, "pasteAction"
-        )
-        tabs: list[tuple[str, QWidget]] = [
-            ("&Draw", self.draw_tab),
-            ("&Network", self.network_tab),
-            ("&Explore Test Set", self.explorer_tab),
-            ("&Train", self.train_tab),
-        ]
-        self.tab_actions = [
-            _action(
-                self,
-                text,
-                functools.partial(self.tabs.setCurrentWidget, widget),
-                QKeySequence(f"Ctrl+{i}"),
-            )
-            for i, (text, widget) in enumerate(tabs, start=1)
-        ]
-        self.compare_action = _action(
-            self,
-            "&Compare With Checkpoints…",
-            self.compare_with_checkpoints,
-            None,
-            "train",
-            "compareAction",
-        )
-        self.clear_compare_action = _action(
-            self,
-            "C&lear Comparisons",
-            self.train_tab.curves.clear_references,
-            None,
-            None,
-            "clearCompareAction",
-        )
-        self.export_onnx_action = _action(
-            self, "&ONNX…", self.export_onnx, None, None, "exportOnnxAction"
-        )
-        self.browse_samples_action = _action(
-            self, "&My Handwriting…", self.handwriting.browse, None, None, "mySamplesAction"
-        )
-        self.teach_action = _action(
-            self, "&Teach It My Handwriting", self.handwriting.start, None, "play", "teachAction"
-        )
-        self.stop_teach_action = _action(
-            self, "&Stop Teaching", self.handwriting.stop, None, "stop", "stopTeachAction"
-        )
-        self.about_action = _action(
-            self, "&About MNIST Desk", self.show_about, None, "about", "aboutAction"
-        )
+    def _slot(self, path: str) -> Callable[[], object]:
+        target: Any = self
+        for part in path.split("."):
+            target = getattr(target, part)
+        return cast(Callable[[], object], target)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        menus = {title.replace("&", ""): bar.addMenu(title) for title in MENUS}
+        current: QMenu = menus["File"]
+        for entry in ACTIONS:
+            if entry == SEPARATOR:
+                current.addSeparator()
+            elif entry == RECENT:
+                current.addMenu(self.recent.menu)
+            elif isinstance(entry, ActionSpec):
+                current = self._menu_for(menus, entry.menu)
+                current.addAction(self._make_action(entry))
+        self.tab_actions = []
+        for i, (attr, _, _, text) in enumerate(TABS, start=1):
+            tab = getattr(self, attr)
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i}"))
+            action.triggered.connect(lambda _=False, tab=tab: self.tabs.setCurrentWidget(tab))
+            menus["View"].addAction(action)
+            self.tab_actions.append(action)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        for action in (self.undo_action, self.clear_action, self.paste_action):
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+    def _menu_for(self, menus: dict[str, QMenu], path: str) -> QMenu:
+        top, _, sub = path.partition("/")
+        menu = menus[top]
+        if not sub:
+            return menu
+        found = menu.findChild(QMenu, sub)
+        if found is None:
+            found = menu.addMenu(sub)
+            found.setObjectName(sub)
+        return found
+
+    def _make_action(self, spec: ActionSpec) -> QAction:
+        action = QAction(spec.text, self)
+        head, *rest = spec.name.split("_")
+        action.setObjectName(head + "".join(p.capitalize() for p in rest))
+        if spec.icon:
+            action.setIcon(QIcon(f":/icons/{spec.icon}.svg"))
+        action.setShortcuts([_key(s) for s in spec.shortcuts])
+        action.triggered.connect(lambda _=False, slot=spec.slot: self._slot(slot)())
+        if spec.on_canvas:
             # act on the canvas only where it is shown (Draw or Network tab), so that editing
             # keys in the training form keep their usual meaning
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.draw_tab.addAction(action)
-            self.draw_tab.canvas_panel.addAction(action)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = QMenu("Open &Recent", self)
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.compare_action)
-        file_menu.addAction(self.clear_compare_action)
-        export_menu = file_menu.addMenu("&Export")
-        export_menu.addAction(self.export_onnx_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.revert_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.clear_action)
-        edit_menu.addAction(self.paste_action)
-        view_menu = bar.addMenu("&View")
-        for action in self.tab_actions:
-            view_menu.addAction(action)
-        tools_menu = bar.addMenu("&Tools")
-        tools_menu.addAction(self.browse_samples_action)
-        tools_menu.addAction(self.teach_action)
-        tools_menu.addAction(self.stop_teach_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
+            self.panel.addAction(action)
+        setattr(self, spec.name, action)
+        return action
 
     def _build_status_bar(self) -> None:
         self.model_status = QLabel()
@@ -272,9 +241,8 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.train_tab.is_running()
-        for action in (self.open_action, self.revert_action):
-            action.setEnabled(not running)
-        self.recent_menu.setEnabled(not running)
+        self.open_action.setEnabled(not running)
+        self.recent.menu.setEnabled(not running)
         self.revert_action.setEnabled(not running and not self.session.is_bundled)
         on_canvas = self.tabs.currentWidget() in (self.draw_tab, self.network_tab)
         for action in (self.undo_action, self.clear_action, self.paste_action):
@@ -282,7 +250,7 @@ class MainWindow(QMainWindow):
         teaching = self.handwriting.is_running()
         self.teach_action.setEnabled(not running and not teaching)
         self.stop_teach_action.setEnabled(teaching)
-        self.train_tab.train_button.setEnabled(not running and not teaching)
+        self.train_tab.set_train_allowed(not teaching)
 
     # ---- model state shown -------------------------------------------------------------
     def _on_session_model_changed(self) -> None:
@@ -293,18 +261,18 @@ class MainWindow(QMainWindow):
         self.model_status.setText(f"Model: {s.name}")
         self.accuracy_status.setText(f"Test accuracy: {describe_accuracy(s.test_acc)}")
         self.params_status.setText(f"{s.parameter_count:,} parameters")
-        self.device_status.setText(self._device_text())
+        self._show_device()
         self._update_actions()
 
-    def _device_text(self) -> str:
+    def _show_device(self) -> None:
         from mnist_desk.core.device import describe_device, resolve_device
 
         try:
-            chosen = resolve_device(self.train_tab.form.device.currentData())
+            chosen = resolve_device(self.train_tab.device_choice())
             device = describe_device(chosen, work_threads())
         except MnistDeskError:
             device = "unavailable"
-        return f"Training on {device}"
+        self.device_status.setText(f"Training on {device}")
 
     def _on_train_tab_running_changed(self, running: bool) -> None:
         self._update_actions()
@@ -313,180 +281,42 @@ class MainWindow(QMainWindow):
                 "Training… the Draw tab reads with each finished epoch", 5000
             )
 
-    # ---- file actions ------------------------------------------------------------------
-    def _last_dir(self) -> str:
-        return str(self.settings.value("lastCheckpointDir", str(Path.home())))
-
-    def open_checkpoint_dialog(self) -> None:
-        if not self._maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open Checkpoint", self._last_dir(), CHECKPOINT_FILTER
-        )
-        if path:
-            self.open_checkpoint(path, ask=False)
-
-    def open_checkpoint(self, path: str | Path, *, ask: bool = True) -> bool:
-        """Open a checkpoint; on failure say why and change nothing."""
-        if ask and not self._maybe_save():
-            return False
-        try:
-            self.session.open(path)
-        except CheckpointError as exc:
-            QMessageBox.critical(self, "Cannot open checkpoint", str(exc))
-            return False
-        self.settings.setValue("lastCheckpointDir", str(Path(path).parent))
-        self._add_recent(Path(path))
-        if self.session.checkpoint is not None:
-            self.train_tab.show_history(self.session.checkpoint)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
-
-    def save_checkpoint(self) -> bool:
-        if self.session.path is None or self.session.is_bundled:
-            return self.save_checkpoint_as()
-        return self._save_to(self.session.path)
-
-    def save_checkpoint_as(self) -> bool:
-        suggested = Path(self._last_dir()) / f"{self._safe_name()}.pt"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save Checkpoint", str(suggested), CHECKPOINT_FILTER
-        )
-        if not path:
-            return False
-        if not Path(path).suffix:
-            path += ".pt"
-        return self._save_to(Path(path))
-
-    def _safe_name(self) -> str:
-        keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.session.name)
-        return keep.strip("-") or "model"
-
-    def _save_to(self, path: Path) -> bool:
-        try:
-            saved = self.session.save(path)
-        except CheckpointError as exc:
-            QMessageBox.critical(self, "Cannot save checkpoint", str(exc))
-            return False
-        self.settings.setValue("lastCheckpointDir", str(saved.parent))
-        self._add_recent(saved)
-        self.statusBar().showMessage(f"Saved {saved}", 5000)
-        return True
+    # ---- files, the canvas, the other tabs ---------------------------------------------
+    def open_checkpoint(self, path: str | Path) -> bool:
+        return self.files.open(path)
 
     def revert_to_bundled(self) -> None:
-        if self.train_tab.is_running() or not self._maybe_save():
+        if self.train_tab.is_running() or not self.files.maybe_save():
             return
-        self.session.load_bundled()
-        self.train_tab.show_history(self.session.checkpoint)  # type: ignore[arg-type]
+        self.session.set_bundled(load_bundled_checkpoint())
+        if self.session.checkpoint is not None:
+            self.train_tab.show_history(self.session.checkpoint)
 
-    def _paste_image(self) -> None:
+    def paste_image(self) -> None:
         if self.tabs.currentWidget() not in (self.draw_tab, self.network_tab):
             self.tabs.setCurrentWidget(self.draw_tab)
-        self.draw_tab.paste()
+        self.panel.paste()
 
-    # ---- looking inside, teaching, comparing, exporting -------------------------------------
-    def _on_draw_tab_samples_kept(self, image: object, digit: int) -> None:
+    def show_about(self) -> None:
+        show_about(self)
+
+    def _on_panel_sample_kept(self, image: np.ndarray, digit: int) -> None:
         try:
-            message = self.handwriting.keep(image, digit)  # type: ignore[arg-type]
+            message = self.handwriting.keep(image, digit)
         except OSError as exc:
             QMessageBox.warning(self, "Cannot keep the drawing", str(exc))
             return
-        self.draw_tab.kept_label.setText(message)
+        self.panel.show_message(message)
         self.statusBar().showMessage(message, 4000)
 
-    def _on_explorer_tab_image_chosen(self, image: object, label: int) -> None:
+    def _on_explorer_tab_image_chosen(self, image: np.ndarray, label: int) -> None:
         self.tabs.setCurrentWidget(self.draw_tab)
-        self.draw_tab.show_image(image)  # type: ignore[arg-type]
+        self.draw_tab.show_image(image)
         self.statusBar().showMessage(f"A test image of a {label}, as MNIST has it", 5000)
 
-    def compare_with_checkpoints(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Compare With Checkpoints", self._last_dir(), CHECKPOINT_FILTER
-        )
-        problems = []
-        for path in paths:
-            try:
-                ckpt = load_checkpoint(path)
-            except CheckpointError as exc:
-                problems.append(str(exc))
-                continue
-            self.train_tab.curves.add_reference(
-                reference_label(ckpt), ckpt.history, ckpt.batch_curve
-            )
-        if paths:
-            self.tabs.setCurrentWidget(self.train_tab)
-            self.train_tab.views.setCurrentWidget(self.train_tab.curves)
-        if problems:
-            QMessageBox.warning(self, "Some checkpoints could not be compared", "\n".join(problems))
-
-    def export_onnx(self) -> None:
-        from mnist_desk.core.export import export_onnx
-
-        if self.session.checkpoint is None:
-            return
-        suggested = Path(self._last_dir()) / f"{self._safe_name()}.onnx"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export to ONNX", str(suggested), "ONNX models (*.onnx)"
-        )
-        if not path:
-            return
-        if not path.endswith(".onnx"):
-            path += ".onnx"
-        try:
-            export_onnx(self.session.checkpoint, path)
-        except MnistDeskError as exc:
-            QMessageBox.critical(self, "Cannot export", str(exc))
-            return
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-    # ---- recent files ------------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recentFiles", [])
-        if isinstance(value, str):  # QSettings returns a lone entry as a string
-            value = [value]
-        return [str(v) for v in value] if isinstance(value, list) else []
-
-    def _add_recent(self, path: Path) -> None:
-        path_s = str(path.resolve())
-        files = [path_s] + [f for f in self.recent_files() if f != path_s]
-        self.settings.setValue("recentFiles", files[:MAX_RECENT])
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.recent_files()
-        for i, f in enumerate(files, 1):
-            action = self.recent_menu.addAction(f"&{i} {Path(f).name}")
-            action.setToolTip(f)
-            action.setStatusTip(f)
-            action.triggered.connect(lambda checked=False, f=f: self.open_checkpoint(f))
-        if not files:
-            self.recent_menu.addAction("No recent checkpoints").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction(
-                "Clear Menu", lambda: self.settings.setValue("recentFiles", [])
-            )
-
-    # ---- about -------------------------------------------------------------------------
-    def show_about(self) -> None:
-        import platform
-
-        import torch
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
-
-        from mnist_desk.core.device import describe_device, resolve_device
-
-        device = describe_device(resolve_device("auto"), work_threads())
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Draw a digit and watch a small CNN read it; train it yourself on MNIST "
-            "and look inside.</p>"
-            f"<p>PyTorch {torch.__version__} · Qt {qVersion()} (PySide6 {pyside_version}) · "
-            f"Python {platform.python_version()}<br>Training device: {device}</p>",
-        )
+    def _on_files_compared(self, ckpt: Checkpoint) -> None:
+        self.train_tab.add_reference_curves(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
+        self.tabs.setCurrentWidget(self.train_tab)
 
     # ---- settings and closing ------------------------------------------------------------
     def _read_settings(self) -> None:
@@ -498,37 +328,22 @@ class MainWindow(QMainWindow):
         tab = str(self.settings.value("currentTab", 0))
         self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
         form = self.settings.value("trainForm")
+        data = {}
         if isinstance(form, str) and form:
             with contextlib.suppress(ValueError, TypeError):  # a damaged entry: defaults
-                self.train_tab.form.from_settings(json.loads(form))
-        self.train_tab.form.refresh_data_status()
+                data = json.loads(form)
+        self.train_tab.restore_settings(data if isinstance(data, dict) else {})
 
     def write_settings(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("currentTab", self.tabs.currentIndex())
-        self.settings.setValue("trainForm", json.dumps(self.train_tab.form.to_settings()))
+        self.settings.setValue("trainForm", json.dumps(self.train_tab.settings()))
         self.settings.sync()
-
-    def _maybe_save(self) -> bool:
-        """Ask about an unsaved trained model; False means the user cancelled."""
-        if not self.session.dirty:
-            return True
-        answer = QMessageBox.warning(
-            self,
-            "Unsaved model",
-            f"The model “{self.session.name}” has not been saved. Save it first?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_checkpoint()
-        return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.explorer_tab.shutdown()
         self.handwriting.shutdown()
+        self.train_tab.shutdown_jobs(2000)
         if self.train_tab.is_running():
             # stop first; the close resumes when the worker thread has ended
             self._closing = True
@@ -536,7 +351,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping training before closing…")
             event.ignore()
             return
-        if not self._maybe_save():
+        if not self.files.maybe_save():
             self._closing = False
             event.ignore()
             return

@@ -60,10 +60,9 @@ class ModelSession(QObject):
             self.dirty = dirty
             self.dirty_changed.emit(dirty)
 
-    def load_bundled(self) -> None:
-        from mnist_desk.bundled import load_bundled_checkpoint
-
-        self._set(load_bundled_checkpoint(), None, bundled=True, dirty=False)
+    def set_bundled(self, checkpoint: Checkpoint) -> None:
+        """The model that ships with the app (mnist_desk.bundled) becomes current."""
+        self._set(checkpoint, None, bundled=True, dirty=False)
 
     def open(self, path: str | Path) -> None:
         """Load and validate first; on any error (CheckpointError) nothing changes."""

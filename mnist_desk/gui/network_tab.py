@@ -1,8 +1,9 @@
 """The Network tab: the model's layers as a table, and for the drawing on the canvas the
 maps every convolution hands on, updated as the user draws, with a saliency view.
 
-The canvas itself moves into this tab while it is shown (it is the same widget as on the
-Draw tab, strokes and all), so drawing here updates the maps live.
+The canvas panel moves into this tab while it is shown (the same panel the Draw tab
+shows, strokes and all, handed to both by the main window), so drawing here updates the
+maps live.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from mnist_desk.core.inspect import LayerMaps, activations, saliency
 from mnist_desk.core.summary import layer_summary
-from mnist_desk.gui.draw_tab import DrawTab
+from mnist_desk.gui.canvas_panel import CanvasPanel
+from mnist_desk.gui.images import rgb_image
 from mnist_desk.gui.input_preview import InputPreview
+from mnist_desk.gui.live_reading import LiveReading
 from mnist_desk.gui.model_session import ModelSession
 
 TILE = 56  # pixels per map, about
@@ -62,40 +65,38 @@ def tile_maps(maps: np.ndarray, columns: int = 8) -> np.ndarray:
     return grid
 
 
-def rgb_image(array: np.ndarray) -> QImage:
-    array = np.ascontiguousarray(array)
-    h, w, _ = array.shape
-    return QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
 class NetworkTab(QWidget):
     maps_updated = Signal()
 
     def __init__(
-        self, session: ModelSession, draw_tab: DrawTab, parent: QWidget | None = None
+        self,
+        session: ModelSession,
+        panel: CanvasPanel,
+        reading: LiveReading,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("networkTab")
-        self.session, self.draw_tab = session, draw_tab
+        self.session, self.panel, self.reading = session, panel, reading
         self.update_times: list[float] = []  # seconds per update of the maps, for benchmarks
         self._layer_labels: list[tuple[QLabel, QLabel]] = []
         self._build()
         session.model_changed.connect(self._on_session_model_changed)
         session.predictor_changed.connect(self._on_session_predictor_changed)
-        draw_tab.prediction_updated.connect(self._on_draw_tab_prediction_updated)
+        reading.updated.connect(self._on_reading_updated)
         self._on_session_model_changed()
 
     # ---- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         self.canvas_slot = QVBoxLayout()
-        self.reading = QLabel()
-        self.reading.setObjectName("networkReading")
-        self.reading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reading_label = QLabel()
+        self.reading_label.setObjectName("networkReading")
+        self.reading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(self.canvas_slot, 1)
-        left_layout.addWidget(self.reading)
+        left_layout.addWidget(self.reading_label)
 
         self.model_label = QLabel()
         self.model_label.setObjectName("networkModel")
@@ -153,8 +154,8 @@ class NetworkTab(QWidget):
         layout.addWidget(splitter)
 
     # ---- the shared canvas ---------------------------------------------------------------
-    def showEvent(self, event: object) -> None:
-        self.canvas_slot.addWidget(self.draw_tab.canvas_panel)
+    def showEvent(self, event: QShowEvent) -> None:
+        self.canvas_slot.addWidget(self.panel)
         self.update_maps()
 
     # ---- the layer table -----------------------------------------------------------------
@@ -186,7 +187,7 @@ class NetworkTab(QWidget):
         self.update_maps()
 
     # ---- the maps ------------------------------------------------------------------------
-    def _on_draw_tab_prediction_updated(self) -> None:
+    def _on_reading_updated(self) -> None:
         if self.isVisible():
             self.update_maps()
 
@@ -204,14 +205,14 @@ class NetworkTab(QWidget):
             picture.setVisible(i < count)
 
     def layer_maps(self) -> list[LayerMaps]:
-        prediction, model = self.draw_tab.prediction, self.session.predictor.model
+        prediction, model = self.reading.prediction, self.session.predictor.model
         if prediction is None or model is None:
             return []
         return activations(model, prediction.image)
 
     def update_maps(self) -> None:
         start = time.perf_counter()
-        prediction = self.draw_tab.prediction
+        prediction = self.reading.prediction
         layers = self.layer_maps()
         self._ensure_layer_widgets(len(layers))
         for i, layer in enumerate(layers):
@@ -223,11 +224,12 @@ class NetworkTab(QWidget):
                 QPixmap.fromImage(rgb_image(tile_maps(layer.maps, 10 if note else 8)))
             )
         if prediction is None:
-            self.reading.setText("Draw a digit to see what each layer makes of it.")
+            self.reading_label.setText("Draw a digit to see what each layer makes of it.")
             self.saliency_view.set_array(None)
             self.saliency_view.set_overlay(None)
         else:
-            self.reading.setText(f"Reads {prediction.digit} ({100 * prediction.confidence:.0f}%)")
+            pct = 100 * prediction.confidence
+            self.reading_label.setText(f"Reads {prediction.digit} ({pct:.0f}%)")
             model = self.session.predictor.model
             self.saliency_view.set_array(prediction.image)
             if model is not None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.samples import SampleStore
-from mnist_desk.gui.input_preview import gray_image
+from mnist_desk.gui.images import gray_image
 
 
 class SamplesDialog(QDialog):

@@ -4,8 +4,10 @@ table of epochs. Training runs in a TrainingWorker moved to a QThread."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
@@ -26,14 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.checkpoint import Checkpoint
-from mnist_desk.core.training import BatchMetrics, EpochMetrics
+from mnist_desk.core.device import available_devices
+from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.gui.augment_preview import AugmentPreview
 from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.curves import TrainingCurves
-from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.dataset_box import DatasetBox
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_worker import TrainingWorker
+from mnist_desk.gui.workspace import Workspace
 
 TABLE_COLUMNS = ["Epoch", "Train loss", "Train acc", "Test loss", "Test acc", "Time", "LR"]
 
@@ -48,30 +51,40 @@ def format_duration(seconds: float) -> str:
 class TrainTab(QWidget):
     running_changed = Signal(bool)
     finished = Signal()  # the worker thread has ended (normally, stopped or failed)
+    device_changed = Signal()  # the device chosen in the form
 
-    def __init__(
-        self, session: ModelSession, cache: MnistCache, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainTab")
-        self.session = session
-        self.cache = cache
+        self.workspace, self.session = workspace, workspace.session
         self._job: BackgroundJob[TrainingWorker] = BackgroundJob(self, self._on_job_done)
         self._paused = False
+        self._train_allowed = True
         self._started_at = 0.0
         self._latest: BatchMetrics | None = None
-        # everything the run shows is redrawn four times a second, whatever the batch rate:
-        # painting competes with training for the CPU (benchmarks/gui_responsiveness.py)
-        self._build()
+        self._salvaged: Checkpoint | None = None  # a failed run's last good epoch
+        # everything the run shows is redrawn when metrics arrive, four times a second
+        # whatever the batch rate: painting competes with training for the CPU
+        # (benchmarks/gui_responsiveness.py)
+        self._build(available_devices())
 
     # ---- layout ------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.form = TrainForm()
+    def _build(self, devices: Sequence[str]) -> None:
+        self.form = TrainForm(devices)
+        self.form.device_changed.connect(self.device_changed)
+        self.dataset = DatasetBox()
+        self.dataset.folder_changed.connect(self.workspace.set_data_dir)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(self.form)
+        settings_layout.addWidget(self.dataset)
+        settings_layout.addStretch(1)
         scroll = QScrollArea()
-        scroll.setWidget(self.form)
+        scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.form.sizeHint().width() + 24)
+        scroll.setMinimumWidth(settings.sizeHint().width() + 24)
 
         self.train_button = QPushButton(QIcon(":/icons/play.svg"), "Train")
         self.train_button.setObjectName("trainButton")
@@ -98,7 +111,7 @@ class TrainTab(QWidget):
         left_layout.addLayout(buttons)
 
         self.curves = TrainingCurves()
-        self.augment_preview = AugmentPreview(self.cache, self.form.data_folder)
+        self.augment_preview = AugmentPreview(self.workspace.cache, lambda: self.workspace.data_dir)
         self.views = QTabWidget()
         self.views.setObjectName("trainViews")
         self.views.addTab(self.curves, "Curves")
@@ -149,11 +162,21 @@ class TrainTab(QWidget):
     def is_running(self) -> bool:
         return self._job.is_running()
 
+    def set_train_allowed(self, allowed: bool) -> None:
+        """Whether Train may start a run (not while the handwriting is being taught)."""
+        self._train_allowed = allowed
+        self.train_button.setEnabled(allowed and not self.is_running())
+
+    def device_choice(self) -> str:
+        """The device the form would train on: auto, cpu, cuda or mps."""
+        return self.form.device()
+
     def _set_running(self, running: bool) -> None:
-        self.train_button.setEnabled(not running)
+        self.train_button.setEnabled(self._train_allowed and not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(not running)
+        self.dataset.setEnabled(not running)
         if not running:
             self._paused = False
             self.pause_button.setText("Pause")
@@ -162,25 +185,31 @@ class TrainTab(QWidget):
 
     # ---- training ----------------------------------------------------------------------
     def start_training(self) -> None:
-        if self.is_running():
+        if self.is_running() or not self._train_allowed:
             return
         model_cfg, train_cfg = self.form.configs()
         name = f"{model_cfg.arch} CNN trained {time.strftime('%Y-%m-%d %H:%M')}"
         worker = TrainingWorker(
-            model_cfg, train_cfg, name=name, data_dir=self.form.data_folder(), cache=self.cache
+            model_cfg,
+            train_cfg,
+            name=name,
+            data_dir=self.workspace.data_dir,
+            cache=self.workspace.cache,
         )
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
-        worker.training_finished.connect(self._on_worker_training_finished)
-        worker.training_failed.connect(self._on_worker_training_failed)
+        worker.finished.connect(self._on_worker_finished)
+        worker.salvaged.connect(self._on_worker_salvaged)
+        worker.failed.connect(self._on_worker_failed)
         self.curves.reset()
         self.curves.set_epochs(train_cfg.epochs)
         self._latest = None
+        self._salvaged = None
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
-        self._job.start(worker, quit_on=[worker.done], name="trainingThread")
+        self._job.start(worker, name="trainingThread")
         self._set_running(True)
 
     def stop_training(self) -> None:
@@ -241,7 +270,7 @@ class TrainTab(QWidget):
             f"{m.samples_per_s:,.0f} samples/s · ETA {format_duration(eta)}"
         )
 
-    def _on_worker_epoch_finished(self, m: EpochMetrics, state: dict[str, Any]) -> None:
+    def _on_worker_epoch_finished(self, m: EpochMetrics, state: dict[str, torch.Tensor]) -> None:
         self.curves.add_epoch(m)
         self._add_table_row(m)
         if self._job.worker is not None:
@@ -267,7 +296,7 @@ class TrainTab(QWidget):
             self.table.setItem(row, col, item)
         self.table.scrollToBottom()
 
-    def _on_worker_training_finished(self, checkpoint: Checkpoint | None) -> None:
+    def _on_worker_finished(self, checkpoint: Checkpoint | None) -> None:
         elapsed = format_duration(time.perf_counter() - self._started_at)
         if checkpoint is None:
             self.status_label.setText("Stopped before training began.")
@@ -281,9 +310,12 @@ class TrainTab(QWidget):
             "The trained model is now the current model (unsaved)."
         )
 
-    def _on_worker_training_failed(self, message: str, checkpoint: Checkpoint | None) -> None:
-        if checkpoint is not None:
-            self.session.set_trained(checkpoint)
+    def _on_worker_salvaged(self, checkpoint: Checkpoint | None) -> None:
+        self._salvaged = checkpoint
+
+    def _on_worker_failed(self, message: str) -> None:
+        if self._salvaged is not None:
+            self.session.set_trained(self._salvaged)
             message += "\n\nThe model of the last good epoch is now the current model (unsaved)."
         else:
             self.session.restore_predictor()
@@ -304,11 +336,34 @@ class TrainTab(QWidget):
             return
         self.curves.set_history(checkpoint.history, checkpoint.batch_curve)
         self.table.setRowCount(0)
-        for h in checkpoint.history:
-            self._add_table_row(EpochMetrics.from_dict(h))
+        for m in checkpoint.history:
+            self._add_table_row(m)
         n = len(checkpoint.history)
         self.status_label.setText(
             f"History of {checkpoint.name}: {n} epoch{'s' * (n != 1)}."
             if n
             else f"{checkpoint.name} has no training history."
         )
+
+    # ---- other runs beside this one (compare) ----------------------------------------------
+    def add_reference_curves(
+        self, label: str, history: Sequence[EpochMetrics], curve: BatchCurve | None
+    ) -> None:
+        """Show another run's curves beside the current one, and bring the curves forward."""
+        self.curves.add_reference(label, history, curve)
+        self.views.setCurrentWidget(self.curves)
+
+    def clear_reference_curves(self) -> None:
+        self.curves.clear_references()
+
+    # ---- settings --------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        return {**self.form.to_settings(), "data_dir": self.workspace.data_dir or ""}
+
+    def restore_settings(self, data: dict[str, Any]) -> None:
+        self.form.from_settings(data)
+        self.dataset.set_folder(str(data.get("data_dir") or ""))
+
+    def shutdown_jobs(self, timeout_ms: int) -> bool:
+        """Cancel the other jobs of this tab (preview loading, download); True when done."""
+        return self.augment_preview.shutdown(timeout_ms) and self.dataset.shutdown(timeout_ms)

@@ -13,25 +13,29 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal
 
+from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
-from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
+from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
+from mnist_desk.core.training import Trainer
+from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.threads import enter_worker_thread
 
 EMIT_INTERVAL_S = 0.25
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(Worker):
+    """finished(Checkpoint, or None when stopped before any step); on failure, the
+    checkpoint of the last good epoch (or None) goes out with `salvaged` just before
+    `failed`."""
+
     status_changed = Signal(str)
     batches_ready = Signal(list)  # list[BatchMetrics]
     epoch_finished = Signal(object, object)  # EpochMetrics, CPU state_dict
-    training_finished = Signal(object)  # Checkpoint, or None when stopped before any step
-    training_failed = Signal(str, object)  # message, Checkpoint of the last good epoch or None
-    done = Signal()  # always last
+    salvaged = Signal(object)  # Checkpoint of the last good epoch, or None
 
     def __init__(
         self,
@@ -49,13 +53,12 @@ class TrainingWorker(QObject):
         self.data_dir = data_dir
         self.cache = cache or MnistCache()
         self.data: MNIST | None = None
-        self.stop_event = threading.Event()
         self.pause_event = threading.Event()
         self.trainer: Trainer | None = None
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
-        self.stop_event.set()
+        self.cancel()
 
     def set_paused(self, paused: bool) -> None:
         if paused:
@@ -64,25 +67,19 @@ class TrainingWorker(QObject):
             self.pause_event.clear()
 
     # runs in the worker thread ----------------------------------------------------------
-    @Slot()
-    def run(self) -> None:
-        enter_worker_thread()
+    def work(self) -> Checkpoint | None:
         try:
-            self._run()
-        except MnistDeskError as exc:
-            self.training_failed.emit(str(exc), self._last_good_checkpoint())
-        except Exception as exc:  # never let an error kill the thread silently
-            self.training_failed.emit(f"Unexpected error: {exc!r}", None)
-        finally:
-            self.done.emit()
+            return self._train()
+        except MnistDeskError:
+            self.salvaged.emit(self._last_good_checkpoint())
+            raise
 
-    def _run(self) -> None:
+    def _train(self) -> Checkpoint | None:
         if self.cache.cached(self.data_dir) is None:
             self.status_changed.emit("Loading MNIST…")
         self.data = self.cache.get(self.data_dir)
         if self.stop_event.is_set():
-            self.training_finished.emit(None)
-            return
+            return None
         self.status_changed.emit("Preparing…")
         self.trainer = trainer = Trainer(
             self.model_config,
@@ -108,14 +105,14 @@ class TrainingWorker(QObject):
         if trainer.test_result is None:  # stopped mid-epoch: judge the weights as they are
             self.status_changed.emit("Evaluating…")
         trainer.evaluate_test()
-        self.training_finished.emit(trainer.to_checkpoint(self.name))
+        return trainer.to_checkpoint(self.name)
 
     def _flush(self, buffer: list[BatchMetrics]) -> None:
         if buffer:
             self.batches_ready.emit(list(buffer))
             buffer.clear()
 
-    def _last_good_checkpoint(self) -> object:
+    def _last_good_checkpoint(self) -> Checkpoint | None:
         trainer = self.trainer
         if trainer is None or not trainer.history:
             return None

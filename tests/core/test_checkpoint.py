@@ -45,7 +45,7 @@ def test_round_trip_keeps_everything(trained: Trainer, tmp_path: Path) -> None:
     assert loaded.name == "my run"
     assert loaded.model_config == trained.model_config
     assert loaded.train_config == trained.config
-    assert loaded.history == [m.to_dict() for m in trained.history]
+    assert loaded.history == tuple(trained.history)
     assert loaded.test_metrics is not None and loaded.test_acc == trained.history[-1].test_acc
     assert loaded.optimizer_state is not None and loaded.scheduler_state is not None
     assert loaded.versions["torch"] == torch.__version__ and loaded.created
@@ -88,7 +88,7 @@ class _Exploit:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
         return (Path.touch, (self.marker,))
 
 

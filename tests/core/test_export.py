@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def test_missing_onnx_package_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_
 
     real_import = builtins.__import__
 
-    def no_onnx(name: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def no_onnx(name: str, *args: Any, **kwargs: Any) -> Any:
         if name == "onnx":
             raise ImportError(name)
         return real_import(name, *args, **kwargs)

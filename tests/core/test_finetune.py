@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -48,7 +50,7 @@ def test_too_few_samples_is_explained(mnist: MNIST) -> None:
         finetune(load_bundled_checkpoint(), my_digits(1), mnist)
 
 
-def test_finetune_keeps_mnist_and_learns_the_hand(mnist: MNIST, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_finetune_keeps_mnist_and_learns_the_hand(mnist: MNIST, tmp_path: Path) -> None:
     from mnist_desk.bundled import load_bundled_checkpoint
     from mnist_desk.core.checkpoint import save_checkpoint
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -27,7 +29,7 @@ def test_matching_preset_ignores_seed_and_device() -> None:
     assert matching_preset(model, train.replace(epochs=3)) is None
 
 
-def test_compact_model_forward_and_checkpoint(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_compact_model_forward_and_checkpoint(tmp_path: Path) -> None:
     cfg = ModelConfig(arch="compact", batchnorm=True, dropout=0.1)
     model = build_model(cfg).eval()
     out = model(torch.randn(3, 1, 28, 28))

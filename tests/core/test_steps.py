@@ -17,11 +17,16 @@ from mnist_desk.core.training import BatchMetrics, Trainer
 from tests.helpers import subset
 
 
-def _eager(data: MNIST, **kwargs: object) -> EagerStep:
+def _eager(data: MNIST, *, keep_grad_tensors: bool = False) -> EagerStep:
     model = build_model()
     return EagerStep(
-        model, data.train_images, data.train_labels, 0.0, torch.contiguous_format, **kwargs
-    )  # type: ignore[arg-type]
+        model,
+        data.train_images,
+        data.train_labels,
+        0.0,
+        torch.contiguous_format,
+        keep_grad_tensors=keep_grad_tensors,
+    )
 
 
 def test_capture_falls_back_to_eager_off_cuda(small_mnist: MNIST) -> None:

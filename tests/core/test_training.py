@@ -120,7 +120,8 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_epoch(
     for _ in range(3):
         next(it)  # three steps into epoch 2: the weights have moved on
     with torch.no_grad():
-        trainer.model.features[0].weight.fill_(float("nan"))
+        first_conv = next(m for m in trainer.model.modules() if isinstance(m, torch.nn.Conv2d))
+        first_conv.weight.fill_(float("nan"))
     with pytest.raises(TrainingError, match=r"loss became nan at epoch 2.*weights of epoch 1"):
         next(it)
     for k, v in trainer.model.state_dict().items():

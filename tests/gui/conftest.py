@@ -8,12 +8,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QSettings
 
 from mnist_desk.core.data import MNIST
 from tests.helpers import write_mnist_folder
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from mnist_desk.gui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +41,7 @@ def isolated_settings(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     from mnist_desk.gui import create_window
 
     win = create_window()

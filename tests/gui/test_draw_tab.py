@@ -8,24 +8,27 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
+from mnist_desk.gui.main_window import MainWindow
 from tests.drawing import move, press, release, stroke
+from tests.gui.lookup import child
 
 VERTICAL = [(0.5, 0.15), (0.5, 0.85)]
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
 
 
-def digit_text(window) -> str:  # type: ignore[no-untyped-def]
-    return window.findChild(QLabel, "predictedDigit").text()
+def digit_text(window: MainWindow) -> str:
+    return child(window, QLabel, "predictedDigit").text()
 
 
-def settle(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def settle(qtbot: QtBot, window: MainWindow) -> None:
     """Let the throttled prediction run."""
     qtbot.wait(60)
     window.draw_tab.predict_now()
 
 
-def test_named_widgets_for_automation(window) -> None:  # type: ignore[no-untyped-def]
+def test_named_widgets_for_automation(window: MainWindow) -> None:
     for name in (
         "canvas",
         "probabilityChart",
@@ -41,14 +44,14 @@ def test_named_widgets_for_automation(window) -> None:  # type: ignore[no-untype
         assert widget.accessibleName(), name
 
 
-def test_empty_canvas_shows_no_prediction(window) -> None:  # type: ignore[no-untyped-def]
+def test_empty_canvas_shows_no_prediction(window: MainWindow) -> None:
     window.draw_tab.predict_now()
     assert digit_text(window) == ""
     assert window.draw_tab.chart.probabilities().sum() == 0
     assert window.draw_tab.preview.array() is None
 
 
-def test_vertical_stroke_is_read_as_one(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_vertical_stroke_is_read_as_one(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     with qtbot.waitSignal(window.draw_tab.prediction_updated, timeout=2000):
         stroke(canvas, VERTICAL)
@@ -56,12 +59,12 @@ def test_vertical_stroke_is_read_as_one(qtbot, window) -> None:  # type: ignore[
     assert digit_text(window) == "1"
     probs = window.draw_tab.chart.probabilities()
     assert abs(probs.sum() - 1) < 1e-4 and probs.argmax() == 1
-    assert window.findChild(QLabel, "confidence").text().endswith("sure")
+    assert child(window, QLabel, "confidence").text().endswith("sure")
     seen = window.draw_tab.preview.array()
     assert seen is not None and seen.shape == (28, 28) and seen.max() > 0.5
 
 
-def test_prediction_updates_during_the_stroke(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_prediction_updates_during_the_stroke(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     press(canvas, 0.5, 0.15)
     for i in range(1, 20):
@@ -72,7 +75,7 @@ def test_prediction_updates_during_the_stroke(qtbot, window) -> None:  # type: i
     release(canvas, 0.5, 0.85)
 
 
-def test_predictions_are_throttled_not_queued(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_predictions_are_throttled_not_queued(qtbot: QtBot, window: MainWindow) -> None:
     count = []
     window.draw_tab.prediction_updated.connect(lambda: count.append(1))
     canvas = window.draw_tab.canvas
@@ -84,7 +87,7 @@ def test_predictions_are_throttled_not_queued(qtbot, window) -> None:  # type: i
     assert 1 <= len(count) <= 3  # one refresh's worth, not 200 queued predictions
 
 
-def test_undo_and_clear(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_undo_and_clear(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     stroke(canvas, VERTICAL)
     stroke(canvas, [(0.3, 0.5), (0.7, 0.5)])
@@ -93,7 +96,7 @@ def test_undo_and_clear(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     assert len(canvas.strokes) == 1
     settle(qtbot, window)
     assert digit_text(window) == "1"
-    window.draw_tab.clear_button.click()
+    window.panel.clear_button.click()
     assert canvas.is_empty()
     settle(qtbot, window)
     assert digit_text(window) == ""
@@ -101,7 +104,7 @@ def test_undo_and_clear(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     assert len(canvas.strokes) == 1
 
 
-def test_keyboard_shortcuts(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     canvas.setFocus()
     stroke(canvas, VERTICAL)
@@ -115,7 +118,7 @@ def test_keyboard_shortcuts(qtbot, window) -> None:  # type: ignore[no-untyped-d
     assert canvas.is_empty()
 
 
-def test_right_button_erases(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_right_button_erases(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     stroke(canvas, VERTICAL)
     assert canvas.render_array().max() == 255
@@ -125,7 +128,7 @@ def test_right_button_erases(qtbot, window) -> None:  # type: ignore[no-untyped-
     assert digit_text(window) == ""
 
 
-def test_render_does_not_depend_on_window_size(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_render_does_not_depend_on_window_size(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     stroke(canvas, SEVEN)
     before = canvas.render_array()
@@ -135,7 +138,7 @@ def test_render_does_not_depend_on_window_size(qtbot, window) -> None:  # type: 
     assert canvas.width() >= 280 and canvas.height() >= 280
 
 
-def test_brush_slider_sets_stroke_width(window) -> None:  # type: ignore[no-untyped-def]
+def test_brush_slider_sets_stroke_width(window: MainWindow) -> None:
     tab = window.draw_tab
     tab.brush_slider.setValue(10)
     stroke(tab.canvas, VERTICAL)
@@ -154,16 +157,16 @@ def _one_image(path: Path, *, dark_on_light: bool) -> Path:
     return path
 
 
-def test_dropped_image_is_read(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dropped_image_is_read(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(_one_image(tmp_path / "one.png", dark_on_light=True)))])
-    assert window.draw_tab.load_mime(mime)
+    assert window.panel.load_mime(mime)
     settle(qtbot, window)
     assert digit_text(window) == "1"
     assert not window.draw_tab.canvas.is_empty()
 
 
-def test_pasted_image_is_read(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pasted_image_is_read(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     path = _one_image(tmp_path / "one.jpg", dark_on_light=False)
     QGuiApplication.clipboard().setImage(QImage(str(path)))
     window.paste_action.trigger()
@@ -172,10 +175,10 @@ def test_pasted_image_is_read(qtbot, window, tmp_path: Path) -> None:  # type: i
 
 
 def test_a_file_that_is_not_an_image_is_explained(
-    qtbot,
-    window,
+    qtbot: QtBot,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     messages: list[str] = []
     monkeypatch.setattr(
@@ -184,14 +187,14 @@ def test_a_file_that_is_not_an_image_is_explained(
     (tmp_path / "notes.txt").write_text("hello")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
-    assert not window.draw_tab.load_mime(mime)
+    assert not window.panel.load_mime(mime)
     assert (
         len(messages) == 1 and "notes.txt" in messages[0] and "not a readable image" in messages[0]
     )
     assert window.draw_tab.canvas.is_empty()
 
 
-def test_drawings_are_read_with_mnist_stroke_width(window) -> None:  # type: ignore[no-untyped-def]
+def test_drawings_are_read_with_mnist_stroke_width(window: MainWindow) -> None:
     tab = window.draw_tab
     masses, as_drawn = [], []
     for brush in (8, 40):

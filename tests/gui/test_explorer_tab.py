@@ -3,9 +3,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from mnist_desk.gui.main_window import MainWindow
+from tests.gui.lookup import child
 
 
-def _evaluated(qtbot, window):  # type: ignore[no-untyped-def]
+def _evaluated(qtbot: QtBot, window: MainWindow):
     tab = window.explorer_tab
     with qtbot.waitSignal(tab.evaluated, timeout=60000):
         window.tabs.setCurrentWidget(tab)
@@ -13,7 +17,7 @@ def _evaluated(qtbot, window):  # type: ignore[no-untyped-def]
     return tab
 
 
-def test_confusion_matrix_of_the_test_set(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_confusion_matrix_of_the_test_set(qtbot: QtBot, window: MainWindow) -> None:
     tab = _evaluated(qtbot, window)
     matrix = tab.matrix.matrix()
     assert matrix.sum() == 10000
@@ -24,7 +28,7 @@ def test_confusion_matrix_of_the_test_set(qtbot, window) -> None:  # type: ignor
     assert tab.run_button.isEnabled()
 
 
-def test_clicking_a_cell_fills_the_gallery(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_cell_fills_the_gallery(qtbot: QtBot, window: MainWindow) -> None:
     tab = _evaluated(qtbot, window)
     r = tab.result
     # the most frequent mistake
@@ -42,7 +46,7 @@ def test_clicking_a_cell_fills_the_gallery(qtbot, window) -> None:  # type: igno
     assert (np.diff(r.confidence[tab.gallery_indices()]) >= 0).all()
 
 
-def test_mistakes_only_filter(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_mistakes_only_filter(qtbot: QtBot, window: MainWindow) -> None:
     tab = _evaluated(qtbot, window)
     r = tab.result
     mistakes = int((r.labels != r.predictions).sum())
@@ -51,7 +55,7 @@ def test_mistakes_only_filter(qtbot, window) -> None:  # type: ignore[no-untyped
     assert len(tab.gallery_indices()) == 10000 and tab.gallery.count() == 400  # capped
 
 
-def test_a_gallery_image_goes_to_the_draw_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_a_gallery_image_goes_to_the_draw_tab(qtbot: QtBot, window: MainWindow) -> None:
     tab = _evaluated(qtbot, window)
     item = tab.gallery.item(0)
     index = int(item.data(Qt.ItemDataRole.UserRole))
@@ -59,5 +63,5 @@ def test_a_gallery_image_goes_to_the_draw_tab(qtbot, window) -> None:  # type: i
     qtbot.mouseClick(tab.gallery.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.tabs.currentWidget() is window.draw_tab
     assert not window.draw_tab.canvas.is_empty()
-    shown = window.findChild(QLabel, "predictedDigit").text()
+    shown = child(window, QLabel, "predictedDigit").text()
     assert shown == str(int(tab.result.predictions[index]))  # the same reading as in the explorer

@@ -5,37 +5,41 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
 
+from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.samples_dialog import SamplesDialog
 from tests.drawing import stroke
 
 ONE = [(0.35, 0.3), (0.55, 0.15), (0.55, 0.85)]  # a one with a long flag
 
 
-def test_a_digit_key_keeps_the_drawing(qtbot, window, isolated_user_data: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_digit_key_keeps_the_drawing(
+    qtbot: QtBot, window: MainWindow, isolated_user_data: Path
+) -> None:
     canvas = window.draw_tab.canvas
     stroke(canvas, ONE)
     canvas.setFocus()
     qtbot.keyClick(canvas, Qt.Key.Key_1)
     store = window.handwriting.store
     assert len(store) == 1 and store.samples()[0].label == 1
-    assert "Kept as a 1" in window.draw_tab.kept_label.text()
+    assert "Kept as a 1" in window.panel.kept_label.text()
     assert (isolated_user_data / "my-digits" / store.samples()[0].file).is_file()
-    window.draw_tab.keep_buttons[7].click()
+    window.panel.keep_buttons[7].click()
     assert [s.label for s in store.samples()] == [1, 7]
 
 
-def test_nothing_to_keep_on_an_empty_canvas(window) -> None:  # type: ignore[no-untyped-def]
-    window.draw_tab.keep_buttons[3].click()
+def test_nothing_to_keep_on_an_empty_canvas(window: MainWindow) -> None:
+    window.panel.keep_buttons[3].click()
     assert len(window.handwriting.store) == 0
-    assert "Draw something" in window.draw_tab.kept_label.text()
+    assert "Draw something" in window.panel.kept_label.text()
 
 
-def test_browse_and_delete(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_browse_and_delete(qtbot: QtBot, window: MainWindow) -> None:
     for digit in (1, 1, 7):
         window.draw_tab.canvas.clear()
         stroke(window.draw_tab.canvas, ONE)
-        window.draw_tab.keep_as(digit)
+        window.panel.keep_as(digit)
     dialog = SamplesDialog(window.handwriting.store, window)
     qtbot.addWidget(dialog)
     assert dialog.list.count() == 3 and "1: 2, 7: 1" in dialog.summary.text()
@@ -44,7 +48,7 @@ def test_browse_and_delete(qtbot, window) -> None:  # type: ignore[no-untyped-de
     assert dialog.list.count() == 2 and len(window.handwriting.store) == 2
 
 
-def test_teaching_needs_a_few_samples(window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_teaching_needs_a_few_samples(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: said.append(text))
     window.teach_action.trigger()
@@ -52,14 +56,16 @@ def test_teaching_needs_a_few_samples(window, monkeypatch: pytest.MonkeyPatch) -
     assert not window.handwriting.is_running()
 
 
-def test_teach_it_my_handwriting(qtbot, window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_teach_it_my_handwriting(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: said.append(text))
     for i in range(8):
         window.draw_tab.canvas.clear()
         x = 0.45 + 0.02 * i
         stroke(window.draw_tab.canvas, [(x - 0.2, 0.3), (x, 0.15), (x, 0.85)])
-        window.draw_tab.keep_as(1)
+        window.panel.keep_as(1)
     before = window.session.checkpoint
     with qtbot.waitSignal(window.handwriting.finished, timeout=120000) as blocker:
         window.teach_action.trigger()

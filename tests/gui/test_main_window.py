@@ -5,63 +5,45 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.metrics import BatchCurve, EpochMetrics, TestMetrics
 from mnist_desk.core.model import build_model
 from mnist_desk.gui import create_window
+from mnist_desk.gui.main_window import MainWindow
+from tests.gui.lookup import current
 
 
 def _other_checkpoint(tmp_path: Path, name: str = "other model") -> Path:
     torch.manual_seed(1)
     cfg = ModelConfig(batchnorm=True)
-    history = [
-        {
-            "epoch": 1,
-            "epochs": 2,
-            "train_loss": 0.5,
-            "train_acc": 85.0,
-            "test_loss": 0.2,
-            "test_acc": 94.0,
-            "seconds": 3.0,
-            "samples_per_s": 2e4,
-            "lr": 0.002,
-        },
-        {
-            "epoch": 2,
-            "epochs": 2,
-            "train_loss": 0.3,
-            "train_acc": 91.0,
-            "test_loss": 0.1,
-            "test_acc": 96.5,
-            "seconds": 3.0,
-            "samples_per_s": 2e4,
-            "lr": 0.002,
-        },
-    ]
+    history = (
+        EpochMetrics(1, 2, 0.5, 85.0, 0.2, 94.0, seconds=3.0, samples_per_s=2e4, lr=0.002),
+        EpochMetrics(2, 2, 0.3, 91.0, 0.1, 96.5, seconds=3.0, samples_per_s=2e4, lr=0.002),
+    )
     ckpt = Checkpoint(
         cfg,
         build_model(cfg).state_dict(),
         name=name,
         train_config=TrainConfig(epochs=2),
         history=history,
-        test_metrics={"test_acc": 96.5, "test_loss": 0.1, "n": 10000},
-        batch_curve={
-            "x": [0.5, 1.0, 1.5, 2.0],
-            "loss": [1.0, 0.5, 0.4, 0.3],
-            "acc": [70.0, 85.0, 89.0, 91.0],
-        },
+        test_metrics=TestMetrics(test_loss=0.1, test_acc=96.5, n=10000),
+        batch_curve=BatchCurve(
+            (0.5, 1.0, 1.5, 2.0), (1.0, 0.5, 0.4, 0.3), (70.0, 85.0, 89.0, 91.0)
+        ),
     )
     return save_checkpoint(ckpt, tmp_path / "other.pt")
 
 
-def _make_dirty(window) -> None:  # type: ignore[no-untyped-def]
-    ckpt = window.session.checkpoint
+def _make_dirty(window: MainWindow) -> None:
+    ckpt = current(window)
     window.session.set_trained(Checkpoint(ckpt.model_config, ckpt.model_state, name="fresh run"))
 
 
-def test_starts_with_the_bundled_model(window) -> None:  # type: ignore[no-untyped-def]
+def test_starts_with_the_bundled_model(window: MainWindow) -> None:
     assert window.session.is_bundled and not window.session.dirty
     assert window.session.test_acc is not None and window.session.test_acc >= 99.5
     assert f"{window.session.test_acc:.2f}%" in window.accuracy_status.text()
@@ -70,7 +52,7 @@ def test_starts_with_the_bundled_model(window) -> None:  # type: ignore[no-untyp
     assert window.session.name in window.windowTitle()
 
 
-def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
+def test_menus_and_shortcuts(window: MainWindow) -> None:
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles == ["&File", "&Edit", "&View", "&Tools", "&Help"]
     assert window.open_action.shortcut().toString() == "Ctrl+O"
@@ -79,6 +61,7 @@ def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
     assert window.quit_action.shortcut().toString() == "Ctrl+Q"
     assert window.undo_action.shortcut().toString() == "Ctrl+Z"
     file_menu = window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
     texts = [a.text() for a in file_menu.actions() if a.text()]
     assert texts == [
         "&Open Checkpoint…",
@@ -100,9 +83,9 @@ def test_menus_and_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_open_through_the_menu_restores_history(
-    window,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = _other_checkpoint(tmp_path)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
@@ -112,14 +95,14 @@ def test_open_through_the_menu_restores_history(
     assert "96.50%" in window.accuracy_status.text()
     assert window.train_tab.table.rowCount() == 2
     assert window.train_tab.curves.epoch_count() == 2 and window.train_tab.curves.batch_count() == 4
-    assert window.recent_files()[0] == str(path.resolve())
+    assert window.recent.files()[0] == str(path.resolve())
     assert window.revert_action.isEnabled()
 
 
 def test_invalid_checkpoint_changes_nothing(
-    window,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bad = tmp_path / "bad.pt"
     bad.write_text("not a checkpoint")
@@ -132,10 +115,12 @@ def test_invalid_checkpoint_changes_nothing(
     window.open_action.trigger()
     assert len(messages) == 1 and "bad.pt" in messages[0]
     assert window.session.checkpoint is before and window.session.predictor.model is weights
-    assert window.recent_files() == []
+    assert window.recent.files() == []
 
 
-def test_save_as_through_the_menu(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_save_as_through_the_menu(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _make_dirty(window)
     assert window.isWindowModified()
     target = tmp_path / "saved"  # no suffix: .pt is added
@@ -152,7 +137,9 @@ def test_save_as_through_the_menu(window, tmp_path: Path, monkeypatch: pytest.Mo
     assert load_checkpoint(saved).name == "renamed"
 
 
-def test_failed_save_is_reported(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_save_is_reported(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _make_dirty(window)
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -170,18 +157,28 @@ def test_failed_save_is_reported(window, tmp_path: Path, monkeypatch: pytest.Mon
     ("answer", "closes"),
     [(QMessageBox.StandardButton.Cancel, False), (QMessageBox.StandardButton.Discard, True)],
 )
-def test_unsaved_changes_prompt(window, monkeypatch: pytest.MonkeyPatch, answer, closes) -> None:  # type: ignore[no-untyped-def]
+def test_unsaved_changes_prompt(
+    window: MainWindow,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: QMessageBox.StandardButton,
+    closes: bool,
+) -> None:
     _make_dirty(window)
     asked: list[str] = []
-    monkeypatch.setattr(
-        QMessageBox, "warning", lambda parent, title, text, *a: asked.append(title) or answer
-    )
+
+    def warning(parent: object, title: str, text: str, *a: object) -> QMessageBox.StandardButton:
+        asked.append(title)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
     window.close()
     assert asked == ["Unsaved model"]
     assert window.isVisible() != closes
 
 
-def test_prompt_save_then_close(window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_prompt_save_then_close(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _make_dirty(window)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Save)
     monkeypatch.setattr(
@@ -192,15 +189,15 @@ def test_prompt_save_then_close(window, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_closing_during_training_stops_it_first(
-    qtbot,
-    window,
+    qtbot: QtBot,
+    window: MainWindow,
     small_mnist_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Discard)
     form = window.train_tab.form
     form.set_configs(ModelConfig(), TrainConfig(epochs=50))
-    form.data_dir.setText(str(small_mnist_dir))
+    window.train_tab.dataset.set_folder(str(small_mnist_dir))
     window.train_tab.start_training()
     qtbot.waitUntil(lambda: window.train_tab.curves.batch_count() > 0, timeout=30000)
     window.close()
@@ -209,7 +206,7 @@ def test_closing_during_training_stops_it_first(
     assert not window.train_tab.is_running()
 
 
-def test_revert_to_bundled(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revert_to_bundled(window: MainWindow, tmp_path: Path) -> None:
     window.open_checkpoint(_other_checkpoint(tmp_path))
     assert not window.session.is_bundled
     window.revert_action.trigger()
@@ -217,7 +214,9 @@ def test_revert_to_bundled(window, tmp_path: Path) -> None:  # type: ignore[no-u
     assert not window.revert_action.isEnabled()
 
 
-def test_about_names_versions_and_device(window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_about_names_versions_and_device(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     texts: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: texts.append(text))
     window.about_action.trigger()
@@ -225,40 +224,40 @@ def test_about_names_versions_and_device(window, monkeypatch: pytest.MonkeyPatch
     assert torch.__version__ in texts[0] and "Qt" in texts[0] and "device" in texts[0].lower()
 
 
-def test_settings_survive_a_restart(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_settings_survive_a_restart(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     window.resize(700, 520)  # within the offscreen screen (800x600)
-    window.train_tab.form.epochs.setValue(7)
-    window.train_tab.form.data_dir.setText(str(tmp_path))
+    window.train_tab.form.set_value("epochs", 7)
+    window.train_tab.dataset.set_folder(str(tmp_path))
     window.tabs.setCurrentIndex(1)
-    window._add_recent(_other_checkpoint(tmp_path))
+    window.recent.add(_other_checkpoint(tmp_path))
     window.close()
     assert QSettings().value("trainForm")
     again = create_window()
     try:
-        assert again.train_tab.form.epochs.value() == 7
-        assert again.train_tab.form.data_folder() == str(tmp_path)
+        assert again.train_tab.form.value("epochs") == 7
+        assert again.workspace.data_dir == str(tmp_path)
         assert again.tabs.currentIndex() == 1
         assert (again.width(), again.height()) == (700, 520)
-        assert len(again.recent_files()) == 1
+        assert len(again.recent.files()) == 1
     finally:
         again.close()
         again.deleteLater()
 
 
-def test_recent_menu_opens_a_file(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recent_menu_opens_a_file(window: MainWindow, tmp_path: Path) -> None:
     path = _other_checkpoint(tmp_path)
-    window._add_recent(path)
-    window._fill_recent_menu()
-    first = window.recent_menu.actions()[0]
+    window.recent.add(path)
+    window.recent.fill_menu()
+    first = window.recent.menu.actions()[0]
     assert first.text().endswith("other.pt")
     first.trigger()
     assert window.session.name == "other model"
 
 
 def test_compare_with_checkpoints(
-    window,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     good = _other_checkpoint(tmp_path)
     bad = tmp_path / "bad.pt"
@@ -282,9 +281,9 @@ def test_compare_with_checkpoints(
 
 
 def test_export_onnx_through_the_menu(
-    window,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("onnx")
     target = tmp_path / "digits"

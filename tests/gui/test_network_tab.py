@@ -1,28 +1,34 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.summary import layer_summary
+from mnist_desk.gui.main_window import MainWindow
 from tests.drawing import stroke
+from tests.gui.lookup import current
 
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
 
 
-def test_layer_table_lists_the_current_model(window) -> None:  # type: ignore[no-untyped-def]
+def test_layer_table_lists_the_current_model(window: MainWindow) -> None:
     tab = window.network_tab
-    rows = layer_summary(window.session.checkpoint.build_model())
+    rows = layer_summary(current(window).build_model())
     assert tab.table.rowCount() == len(rows) + 1
-    assert tab.table.item(0, 0).text() == rows[0].name
+    first, last = tab.table.item(0, 0), tab.table.item(len(rows), 2)
+    assert first is not None and first.text() == rows[0].name
     total = sum(r.params for r in rows)
-    assert tab.table.item(len(rows), 2).text() == f"{total:,}"
+    assert last is not None and last.text() == f"{total:,}"
     assert window.session.name in tab.model_label.text()
 
 
-def test_maps_update_live_while_drawing_on_the_network_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_maps_update_live_while_drawing_on_the_network_tab(
+    qtbot: QtBot, window: MainWindow
+) -> None:
     tab = window.network_tab
     window.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: window.draw_tab.canvas.isVisible(), timeout=2000)
-    assert window.draw_tab.canvas_panel.parent() is not window.draw_tab  # the canvas moved here
+    assert window.panel.parent() is not window.draw_tab  # the canvas moved here
     with qtbot.waitSignal(tab.maps_updated, timeout=3000):
         stroke(window.draw_tab.canvas, SEVEN)
     layers = tab.layer_maps()
@@ -30,16 +36,16 @@ def test_maps_update_live_while_drawing_on_the_network_tab(qtbot, window) -> Non
     shown = [tab.findChild(QLabel, f"maps{i}") for i in range(len(layers))]
     assert all(label is not None and not label.pixmap().isNull() for label in shown)
     assert tab.saliency_view.has_overlay() and tab.saliency_view.array() is not None
-    assert tab.reading.text().startswith("Reads 7")
+    assert tab.reading_label.text().startswith("Reads 7")
     assert (
         tab.update_times and max(tab.update_times) < 1.0
     )  # a generous bound; timing lives in benchmarks
     window.tabs.setCurrentWidget(window.draw_tab)
-    qtbot.waitUntil(lambda: window.draw_tab.canvas_panel.parent() is window.draw_tab, timeout=2000)
+    qtbot.waitUntil(lambda: window.panel.parent() is window.draw_tab, timeout=2000)
     assert len(window.draw_tab.canvas.strokes) == 1  # the same canvas, strokes and all
 
 
-def test_saliency_toggle_on_the_draw_tab(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_saliency_toggle_on_the_draw_tab(qtbot: QtBot, window: MainWindow) -> None:
     tab = window.draw_tab
     stroke(tab.canvas, SEVEN)
     tab.predict_now()

@@ -17,7 +17,7 @@ import mnist_desk.gui.resources_rc
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _build_resources_module():  # type: ignore[no-untyped-def]
+def _build_resources_module():
     spec = importlib.util.spec_from_file_location(
         "build_resources", ROOT / "scripts" / "build_resources.py"
     )

@@ -6,32 +6,36 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton, QSpinBox
+from pytestqt.qtbot import QtBot
 
 from mnist_desk.core import steps
 from mnist_desk.core.config import TrainConfig
+from mnist_desk.gui.main_window import MainWindow
+from tests.gui.lookup import child, current
 
 
-def _configure(window, data_dir: Path, epochs: int = 1) -> None:  # type: ignore[no-untyped-def]
+def _configure(window: MainWindow, data_dir: Path, epochs: int = 1) -> None:
     form = window.train_tab.form
     form.set_configs(*form.configs()[:1], TrainConfig(epochs=epochs))
-    form.data_dir.setText(str(data_dir))
+    window.train_tab.dataset.set_folder(str(data_dir))
 
 
-def _button(window, name: str) -> QPushButton:  # type: ignore[no-untyped-def]
-    return window.findChild(QPushButton, name)
+def _button(window: MainWindow, name: str) -> QPushButton:
+    return child(window, QPushButton, name)
 
 
-def test_form_defaults_are_the_notebook_recipe(window) -> None:  # type: ignore[no-untyped-def]
+def test_form_defaults_are_the_notebook_recipe(window: MainWindow) -> None:
     model, train = window.train_tab.form.configs()
     assert (train.epochs, train.batch_size, train.lr, train.optimizer) == (5, 64, 0.002, "adam")
     assert (train.scheduler, train.step_size, train.gamma) == ("step", 15, 0.1)
     assert (train.augment.rotation, train.augment.crop_p) == (15.0, 0.1)
     assert not model.batchnorm and model.dropout == 0.0
-    assert window.train_tab.form.epochs.minimum() >= 1  # 0 epochs cannot be entered
+    epochs = window.train_tab.form.editor("epochs")
+    assert isinstance(epochs, QSpinBox) and epochs.minimum() >= 1  # 0 epochs cannot be entered
 
 
-def test_a_short_real_training_run(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_real_training_run(qtbot: QtBot, window: MainWindow, small_mnist_dir: Path) -> None:
     tab = window.train_tab
     _configure(window, small_mnist_dir)
     bundled_model = window.session.predictor.model
@@ -49,17 +53,19 @@ def test_a_short_real_training_run(qtbot, window, small_mnist_dir: Path) -> None
     assert tab.curves.ci.getItem(1, 0) is tab.curves.acc_plot
     assert any("epoch 1" in label for label in labels)  # the Draw tab read with epoch 1
     reading = window.session.predictor.model
-    assert reading is not bundled_model  # the Draw tab reads with the trained weights
-    trained = window.session.checkpoint.model_state
+    assert reading is not None and reading is not bundled_model  # reads with the new weights
+    trained = current(window).model_state
     for key, value in reading.state_dict().items():
         assert torch.equal(value, trained[key]), key
     assert window.session.dirty and window.isWindowModified()
-    assert window.session.checkpoint.history[0]["test_acc"] > 70.0
+    assert current(window).history[0].test_acc > 70.0
     assert "Test accuracy" in window.accuracy_status.text()
     assert _button(window, "trainButton").isEnabled()
 
 
-def test_stop_mid_epoch_takes_effect_within_a_second(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stop_mid_epoch_takes_effect_within_a_second(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
     tab = window.train_tab
     _configure(window, small_mnist_dir, epochs=20)
     _button(window, "trainButton").click()
@@ -70,10 +76,12 @@ def test_stop_mid_epoch_takes_effect_within_a_second(qtbot, window, small_mnist_
     assert time.perf_counter() - start < 1.0
     assert tab.curves.epoch_count() < 20
     assert window.session.dirty  # the partly trained model is kept, unsaved
-    assert window.session.checkpoint.test_acc is not None
+    assert current(window).test_acc is not None
 
 
-def test_pause_holds_and_resume_continues(qtbot, window, small_mnist_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pause_holds_and_resume_continues(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
     tab = window.train_tab
     _configure(window, small_mnist_dir, epochs=20)
     _button(window, "trainButton").click()
@@ -91,10 +99,10 @@ def test_pause_holds_and_resume_continues(qtbot, window, small_mnist_dir: Path) 
 
 
 def test_nan_loss_shows_a_clear_message_and_the_app_stays_usable(
-    qtbot,
-    window,
+    qtbot: QtBot,
+    window: MainWindow,
     small_mnist_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     messages: list[str] = []
     monkeypatch.setattr(
@@ -114,10 +122,10 @@ def test_nan_loss_shows_a_clear_message_and_the_app_stays_usable(
 
 
 def test_missing_dataset_is_explained(
-    qtbot,
-    window,
+    qtbot: QtBot,
+    window: MainWindow,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     messages: list[str] = []
     monkeypatch.setattr(
@@ -130,7 +138,7 @@ def test_missing_dataset_is_explained(
     assert "does not hold the four MNIST IDX files" in messages[0]
 
 
-def test_curves_keep_a_long_run_light(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_curves_keep_a_long_run_light(qtbot: QtBot, window: MainWindow) -> None:
     from mnist_desk.core.training import BatchMetrics, EpochMetrics
 
     window.show()
@@ -155,7 +163,7 @@ def test_curves_keep_a_long_run_light(qtbot, window) -> None:  # type: ignore[no
         assert auto and method == "peak"
 
 
-def test_hidden_curves_wait_until_they_are_shown(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_curves_wait_until_they_are_shown(qtbot: QtBot, window: MainWindow) -> None:
     from mnist_desk.core.training import BatchMetrics
 
     window.show()
@@ -172,7 +180,7 @@ def test_hidden_curves_wait_until_they_are_shown(qtbot, window) -> None:  # type
     assert x is not None and len(x) == 3
 
 
-def test_preset_choice_fills_the_form(window) -> None:  # type: ignore[no-untyped-def]
+def test_preset_choice_fills_the_form(window: MainWindow) -> None:
     form = window.train_tab.form
     assert form.current_preset() == "seed"
     assert form.params_label.text() == "24,210 parameters"
@@ -182,18 +190,18 @@ def test_preset_choice_fills_the_form(window) -> None:  # type: ignore[no-untype
     model, train = form.configs()
     assert model.arch == "compact" and train.epochs == 15 and train.ema == 0.999
     assert form.params_label.text() == "24,834 parameters"
-    form.epochs.setValue(12)
+    form.set_value("epochs", 12)
     assert form.preset.currentText() == "Custom"
 
 
-def test_augmentation_preview_follows_the_settings(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_augmentation_preview_follows_the_settings(qtbot: QtBot, window: MainWindow) -> None:
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
     tab.views.setCurrentWidget(tab.augment_preview)
     preview = tab.augment_preview
     qtbot.waitUntil(lambda: getattr(preview, "last_grid", None) is not None, timeout=30000)
     first = preview.last_grid.copy()
-    tab.form.rotation.setValue(60.0)
+    tab.form.set_value("rotation", 60.0)
     qtbot.waitUntil(lambda: not np.array_equal(preview.last_grid, first), timeout=3000)
     top = slice(0, 28 * 3 + 8)  # the originals' row does not change with the settings
     assert np.array_equal(preview.last_grid[top], first[top])
@@ -201,8 +209,8 @@ def test_augmentation_preview_follows_the_settings(qtbot, window) -> None:  # ty
     rotated = preview.last_grid.copy()
     preview.new_draw()
     assert not np.array_equal(preview.last_grid, rotated)
-    tab.form.rotation.setValue(0.0)
-    tab.form.crop_p.setValue(0.0)
+    tab.form.set_value("rotation", 0.0)
+    tab.form.set_value("crop_p", 0.0)
     qtbot.waitUntil(lambda: preview.config.is_identity, timeout=3000)
     qtbot.wait(300)
     rows = preview.last_grid

@@ -1,0 +1,177 @@
+"""The canvas with its tools: undo, clear, the brush, "It was:" buttons to keep the
+drawing with its true digit, and images dropped or pasted onto it.
+
+One panel exists; the main window hands it to every tab that shows the canvas (Draw and
+Network), and each tab puts it in its own layout while it is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QImage
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnist_desk.core.errors import ImageError
+from mnist_desk.core.preprocess import ink_map, read_image, to_grayscale
+from mnist_desk.gui.canvas import DEFAULT_BRUSH, RENDER_SIZE, DrawingCanvas
+from mnist_desk.gui.images import gray_image, qimage_to_array
+
+
+def square_ink(image: np.ndarray | Image.Image) -> np.ndarray:
+    """Any image -> light ink on dark, centred in a square (the canvas's form)."""
+    ink = ink_map(to_grayscale(image))
+    h, w = ink.shape
+    side = max(h, w)
+    out = np.zeros((side, side), np.float32)
+    out[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink
+    return out
+
+
+class CanvasPanel(QWidget):
+    sample_kept = Signal(object, int)  # the drawing (uint8 array), its true digit
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvasPanel")
+        self.setAcceptDrops(True)
+        self.canvas = DrawingCanvas(self)
+        self.canvas.digit_pressed.connect(self.keep_as)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(self._build_tools())
+        layout.addLayout(self._build_keep_row())
+        self.kept_label = QLabel()
+        self.kept_label.setObjectName("keptLabel")
+        layout.addWidget(self.kept_label)
+        hint = QLabel("Left button draws, right button erases. Drop or paste an image to read it.")
+        hint.setObjectName("drawHint")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(mid);")
+        layout.addWidget(hint)
+
+    def _build_tools(self) -> QHBoxLayout:
+        self.undo_button = QPushButton(QIcon(":/icons/undo.svg"), "Undo")
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setToolTip("Undo the last stroke (Ctrl+Z)")
+        self.undo_button.setAccessibleName("Undo stroke")
+        self.undo_button.clicked.connect(self.canvas.undo)
+        self.clear_button = QPushButton(QIcon(":/icons/clear.svg"), "Clear")
+        self.clear_button.setObjectName("clearButton")
+        self.clear_button.setToolTip("Clear the canvas (Delete or Escape)")
+        self.clear_button.setAccessibleName("Clear canvas")
+        self.clear_button.clicked.connect(self.canvas.clear)
+        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
+        self.brush_slider.setObjectName("brushSlider")
+        self.brush_slider.setAccessibleName("Brush width")
+        self.brush_slider.setRange(6, 48)
+        self.brush_slider.setValue(round(DEFAULT_BRUSH * RENDER_SIZE))
+        self.brush_slider.setToolTip("Stroke width; the default draws like MNIST's pens")
+        self.brush_label = QLabel()
+        self.brush_slider.valueChanged.connect(self._on_brush_slider_value_changed)
+        self._on_brush_slider_value_changed(self.brush_slider.value())
+        tools = QHBoxLayout()
+        tools.addWidget(self.undo_button)
+        tools.addWidget(self.clear_button)
+        tools.addSpacing(16)
+        tools.addWidget(QLabel("Brush"))
+        tools.addWidget(self.brush_slider, 1)
+        tools.addWidget(self.brush_label)
+        return tools
+
+    def _build_keep_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        label = QLabel("It was:")
+        label.setToolTip(
+            "Keep this drawing with the digit it really shows (or press the digit's key on "
+            "the canvas): your samples can teach the model your handwriting."
+        )
+        row.addWidget(label)
+        self.keep_buttons = []
+        for digit in range(10):
+            button = QPushButton(str(digit))
+            button.setObjectName(f"keepAs{digit}")
+            button.setAccessibleName(f"Keep this drawing as a {digit}")
+            button.setToolTip(f"Keep this drawing as a {digit} ({digit} on the keyboard)")
+            button.setFixedWidth(26)
+            button.clicked.connect(lambda _=False, d=digit: self.keep_as(d))
+            row.addWidget(button)
+            self.keep_buttons.append(button)
+        row.addStretch(1)
+        return row
+
+    def _on_brush_slider_value_changed(self, value: int) -> None:
+        self.canvas.brush_width = value / RENDER_SIZE
+        self.brush_label.setText(f"{value} px")
+
+    # ---- editing -------------------------------------------------------------------------
+    def undo(self) -> None:
+        self.canvas.undo()
+
+    def clear(self) -> None:
+        self.canvas.clear()
+
+    # ---- keeping the user's own digits -------------------------------------------------
+    def keep_as(self, digit: int) -> None:
+        """Keep the drawing on the canvas with its true digit (see sample_kept)."""
+        if self.canvas.is_empty():
+            self.kept_label.setText("Draw something first.")
+            return
+        self.sample_kept.emit(self.canvas.render_array(), digit)
+
+    def show_message(self, text: str) -> None:
+        self.kept_label.setText(text)
+
+    # ---- images: shown, dropped and pasted -----------------------------------------------
+    def show_image(self, image28: np.ndarray) -> None:
+        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas."""
+        self.canvas.set_background(gray_image(image28))
+
+    def load_image_file(self, path: str | Path) -> bool:
+        try:
+            image = read_image(path)
+        except ImageError as exc:
+            QMessageBox.warning(self, "Not an image", str(exc))
+            return False
+        self.canvas.set_background(gray_image(square_ink(image)))
+        return True
+
+    def load_qimage(self, image: QImage) -> bool:
+        if image.isNull():
+            QMessageBox.warning(self, "Not an image", "The clipboard holds no readable image.")
+            return False
+        self.canvas.set_background(gray_image(square_ink(qimage_to_array(image))))
+        return True
+
+    def load_mime(self, mime: QMimeData) -> bool:
+        if mime.hasImage():
+            return self.load_qimage(QImage(mime.imageData()))
+        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if local:
+            return self.load_image_file(local[0])
+        QMessageBox.warning(self, "Not an image", "Drop or paste an image file (PNG, JPEG, …).")
+        return False
+
+    def paste(self) -> bool:
+        return self.load_mime(QGuiApplication.clipboard().mimeData())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasImage() or any(u.isLocalFile() for u in mime.urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        event.acceptProposedAction()
+        self.load_mime(event.mimeData())

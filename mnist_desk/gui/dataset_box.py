@@ -1,0 +1,124 @@
+"""The Dataset group of the Train tab: which MNIST folder, whether it was found, and a
+download button. The Train tab hands the folder on to the workspace, shared by every tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mnist_desk.core.data import download_mnist, resolve_data_dir, user_cache_dir
+from mnist_desk.core.errors import DataError
+from mnist_desk.gui.background import BackgroundJob, Worker
+
+
+class DownloadWorker(Worker):
+    """finished(Path): the folder MNIST was downloaded into."""
+
+    def __init__(self, folder: str | None) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def work(self) -> Path:
+        return download_mnist(self.folder)
+
+
+class DatasetBox(QGroupBox):
+    """Shows and edits the dataset folder; `folder_changed` carries the new text."""
+
+    folder_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Dataset", parent)
+        self._job: BackgroundJob[DownloadWorker] = BackgroundJob(self, self._on_job_done)
+        self.data_dir = QLineEdit()
+        self.data_dir.setObjectName("dataDir")
+        self.data_dir.setAccessibleName("MNIST folder")
+        self.data_dir.setPlaceholderText("automatic (MNIST_DESK_DATA, then the cache)")
+        self.data_dir.setClearButtonEnabled(True)
+        browse = QToolButton()
+        browse.setIcon(QIcon(":/icons/folder.svg"))
+        browse.setText("Browse…")
+        browse.setToolTip("Choose a folder with MNIST's four IDX files")
+        browse.setAccessibleName("Browse for the MNIST folder")
+        browse.clicked.connect(self._on_browse_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self.data_dir, 1)
+        row.addWidget(browse)
+        self.data_status = QLabel()
+        self.data_status.setObjectName("dataStatus")
+        self.data_status.setWordWrap(True)
+        self.data_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.download_button = QPushButton(QIcon(":/icons/download.svg"), "Download MNIST")
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.setToolTip("Download the four files with torchvision (needs internet)")
+        self.download_button.clicked.connect(self._on_download_clicked)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.data_status)
+        layout.addWidget(self.download_button)
+        self.data_dir.editingFinished.connect(self.refresh_status)
+        self.data_dir.textChanged.connect(self.folder_changed)
+
+    def folder(self) -> str | None:
+        return self.data_dir.text().strip() or None
+
+    def set_folder(self, folder: str) -> None:
+        self.data_dir.setText(folder)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        try:
+            found = resolve_data_dir(self.folder())
+            text = (
+                f"✓ MNIST found in {found}"
+                if found
+                else f"Not found yet: training downloads it into {user_cache_dir()} "
+                "(needs internet)"
+            )
+        except DataError as exc:
+            text = f"⚠ {exc}"
+        self.data_status.setText(text)
+        self.data_status.setToolTip(text)
+
+    def _on_browse_clicked(self) -> None:
+        start = self.folder() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose the MNIST folder", start)
+        if folder:
+            self.set_folder(folder)
+
+    # ---- download ------------------------------------------------------------------------
+    def is_downloading(self) -> bool:
+        return self._job.is_running()
+
+    def _on_download_clicked(self) -> None:
+        worker = DownloadWorker(self.folder())
+        worker.failed.connect(self._on_worker_failed)
+        self.download_button.setEnabled(False)
+        self.download_button.setText("Downloading…")
+        self._job.start(worker, name="mnistDownload")
+
+    def _on_worker_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Download failed", message)
+
+    def _on_job_done(self) -> None:
+        self.download_button.setEnabled(True)
+        self.download_button.setText("Download MNIST")
+        self.refresh_status()
+
+    def shutdown(self, timeout_ms: int) -> bool:
+        self._job.cancel()
+        return self._job.wait(timeout_ms)
