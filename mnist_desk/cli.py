@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -144,9 +145,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (| head): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if os.environ.get("MNIST_DESK_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {exc!r} (MNIST_DESK_DEBUG=1 shows where)", file=sys.stderr)
+        return 1
 
 
 def _gui(checkpoint: str | None) -> int:
+    from mnist_desk.gui.system_libraries import install_message, missing_libraries
+
+    missing = missing_libraries()  # before Qt loads: it would name only the first
+    if missing:
+        print(f"{PROG}: {install_message(missing)}", file=sys.stderr)
+        return 1
     from mnist_desk.gui.app import run
 
     return run(checkpoint=checkpoint)
@@ -200,7 +215,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"{PROG} train: error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else Path(f"mnist-desk-{time.strftime('%Y%m%d-%H%M%S')}.pt")
-    data = load_mnist(args.data)
+    _check_out(out)  # before the training, so that its result is never lost to a bad path
+    data = load_mnist(args.data, progress=_DownloadReport())
     stop = threading.Event()
     trainer = Trainer(model_cfg, train_cfg, data, stop_event=stop)
     params = count_parameters(build_model(model_cfg))
@@ -220,6 +236,45 @@ def _train(args: argparse.Namespace) -> int:
     acc = trainer.evaluate_test().accuracy
     _info(f"saved {path} (test accuracy {acc:.2f}%)", args)
     return 0
+
+
+def _check_out(out: Path) -> None:
+    from mnist_desk.core.errors import CheckpointError
+    from mnist_desk.core.files import check_save_target, plain_reason
+    from mnist_desk.core.text import shown
+
+    try:
+        check_save_target(out)
+    except OSError as exc:
+        raise CheckpointError(f"cannot save to {shown(str(out))}: {plain_reason(exc)}") from None
+
+
+class _DownloadReport:
+    """MNIST's download on the terminal: a bar per file on a terminal, else a line each."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.what = ""
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if what != self.what:
+            self._close()
+            self.what = what
+            if sys.stderr.isatty():
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total or None, desc=what, unit="B", unit_scale=True,
+                                leave=False, file=sys.stderr)  # fmt: skip
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+        if total and done >= total:
+            self._close()
+            print(f"{PROG}: downloaded {what} ({done / 1e6:.1f} MB)", file=sys.stderr)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _run_training(trainer: Trainer, args: argparse.Namespace) -> None:
@@ -302,7 +357,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from mnist_desk.core.evaluation import evaluate
 
     checkpoint = _load_checkpoint(args.checkpoint)
-    data = load_mnist(args.data)
+    data = load_mnist(args.data, progress=_DownloadReport())
     result = evaluate(checkpoint.build_model(), data.test_images, data.test_labels)
     if args.json:
         record = result.to_dict()
@@ -322,8 +377,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from mnist_desk.core.errors import ImageError
+    from mnist_desk.core.images import read_image
     from mnist_desk.core.predictor import Predictor
-    from mnist_desk.core.preprocess import read_image
 
     predictor = Predictor.from_checkpoint(_load_checkpoint(args.checkpoint))
     status = 0

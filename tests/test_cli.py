@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -260,3 +262,89 @@ def test_every_preset_is_offered_on_the_command_line() -> None:
     for name in PRESETS:
         args = parser.parse_args(["train", "--preset", name])
         assert train_configs(args) == preset(name)
+
+
+# ---- bad input: one line, no traceback, no warning -------------------------------------------
+def _bad_checkpoint(path: Path, change: str) -> Path:
+    import torch
+
+    from mnist_desk.bundled import load_bundled_checkpoint
+
+    payload = load_bundled_checkpoint().to_payload()
+    if change == "sparse":
+        state = dict(payload["model_state"])
+        key = next(iter(state))
+        state[key] = state[key].to_sparse()
+        payload["model_state"] = state
+    elif change == "versions":
+        payload["versions"] = [1, 2, 3]
+    elif change == "name":
+        payload["name"] = "\x1b[2J\x1b[31mgotcha"
+    torch.save(payload, path)
+    return path
+
+
+@pytest.mark.parametrize("change", ["sparse", "versions"])
+def test_malformed_checkpoints_are_one_line_on_the_cli(tmp_path: Path, change: str) -> None:
+    result = _run("summary", "--checkpoint", str(_bad_checkpoint(tmp_path / "x.pt", change)))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+
+
+def test_checkpoint_names_are_printed_escaped(tmp_path: Path) -> None:
+    result = _run("summary", "--checkpoint", str(_bad_checkpoint(tmp_path / "x.pt", "name")))
+    assert result.returncode == 0 and "\x1b" not in result.stdout
+    assert "\\x1b[2J" in result.stdout
+
+
+def test_images_that_would_hang_or_exhaust_are_refused(tmp_path: Path) -> None:
+    from PIL import Image
+
+    os.mkfifo(tmp_path / "fifo.png")
+    Image.new("1", (13000, 13000), 1).save(tmp_path / "bomb.png", optimize=True)
+    result = _run("predict", str(tmp_path / "fifo.png"), str(tmp_path / "bomb.png"))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and "regular file" in lines[0] and "13,000×13,000" in lines[1]
+    assert "Warning" not in result.stderr
+
+
+def test_a_bad_out_path_is_refused_before_training(tmp_path: Path) -> None:
+    (tmp_path / "folder.pt").mkdir()
+    missing_data = tmp_path / "no-mnist-here"
+    result = _run("train", "--data", str(missing_data), "--out", str(tmp_path / "folder.pt"))
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert "cannot save to" in result.stderr and "it is a folder" in result.stderr
+
+
+def test_zero_test_images_is_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tests.helpers import random_split
+
+    empty = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    folder = write_mnist_folder(tmp_path / "d", random_split(64), empty)
+    result = _run("train", "--data", str(folder), "--out", str(tmp_path / "m.pt"))
+    assert result.returncode == 1 and "holds no images" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "m.pt").exists()
+
+
+def test_missing_system_libraries_are_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnist_desk.gui import system_libraries
+
+    monkeypatch.setattr(
+        system_libraries,
+        "missing_libraries",
+        lambda: {
+            "libxcb-cursor.so.0": ("libxcb-cursor0", "xcb-util-cursor"),
+            "libxcb-icccm.so.4": ("libxcb-icccm4", "xcb-util-wm"),
+        },
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main([]) == 1
+    text = err.getvalue()
+    assert "libxcb-cursor.so.0, libxcb-icccm.so.4" in text
+    assert "apt install libxcb-cursor0 libxcb-icccm4" in text
+    assert "dnf install xcb-util-cursor xcb-util-wm" in text

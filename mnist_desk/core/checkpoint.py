@@ -8,14 +8,15 @@ after a load has fully succeeded.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import io
 import math
 import os
 import pickle
+import pickletools
 import platform
-import tempfile
+import stat
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,12 +30,19 @@ from torch import nn
 from mnist_desk import __version__
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import CheckpointError, ConfigError
+from mnist_desk.core.files import plain_reason, write_atomically
 from mnist_desk.core.metrics import BatchCurve, EpochMetrics, TestMetrics
 from mnist_desk.core.model import build_model, count_parameters
+from mnist_desk.core.text import shown
 
 FORMAT = "mnist-desk-checkpoint"
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("format", "schema_version", "model_config", "model_state")
+MAX_FILE_BYTES = 100 * 1024 * 1024  # ours are under 1 MB
+MAX_EPOCHS = 100_000
+MAX_NAME = 200
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_CODE_OPCODES = {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX"}
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 T = TypeVar("T")
@@ -109,73 +117,106 @@ def _plain_scheduler_state(state: dict[str, Any] | None) -> dict[str, Any] | Non
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Path:
-    """Write atomically: a temporary file in the same folder, flushed, then os.replace'd,
-    so a failure at any point leaves whatever was at `path` before untouched."""
+    """Write atomically (core.files): whatever was at `path` before stays untouched by any
+    failure. The checkpoint is serialised in memory first (under 1 MB), so that a full disk
+    is an OSError said in plain words, not an error from inside torch's writer."""
     path = Path(path)
-    payload = checkpoint.to_payload()
+    buffer = io.BytesIO()
+    torch.save(checkpoint.to_payload(), buffer)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return write_atomically(path, buffer.getvalue())
     except OSError as exc:
-        raise CheckpointError(f"cannot save {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp_name, _file_mode(path))
-        os.replace(tmp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise CheckpointError(f"cannot save {path}: {exc}") from None
-    return path
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a plain new file would get (mkstemp's is owner-only), or the old file's."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        raise CheckpointError(f"cannot save {shown(str(path))}: {plain_reason(exc)}") from None
 
 
 def _describe(source: Source) -> str:
-    return str(source) if isinstance(source, (str, os.PathLike)) else "the checkpoint"
+    if isinstance(source, (str, os.PathLike)):
+        return shown(os.fspath(source))
+    return "the checkpoint"
 
 
 def _read(source: Source) -> Any:
+    """torch.load with weights_only=True, from a regular file no larger than MAX_FILE_BYTES;
+    every way it can fail is one CheckpointError, and no warning reaches the terminal."""
     name = _describe(source)
-    if isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
-        raise CheckpointError(f"{name} does not exist or is not a file")
+    if isinstance(source, (str, os.PathLike)):
+        source = _read_file(source, name)
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    head = stream.read(4)
+    stream.seek(0)
+    if not head:
+        raise CheckpointError(f"{name} is empty: not a checkpoint")
     try:
-        return torch.load(stream, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pickle protocol and sparse-tensor notices
+            return torch.load(stream, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc).lower():
+        stream.seek(0)
+        refused_global = "unsupported global" in str(exc).lower()
+        if refused_global or _pickle_makes_objects(stream.read(MAX_FILE_BYTES)):
             raise CheckpointError(
                 f"{name} was refused: it holds Python objects that would run code when "
                 "loaded, so it is not a plain checkpoint (open only files you trust)"
             ) from None
         raise CheckpointError(f"{name} is not a checkpoint (not a PyTorch file)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as exc:
-        if isinstance(exc, EOFError) or "zip" in str(exc).lower() or "corrupt" in str(exc).lower():
-            raise CheckpointError(f"{name} is truncated or not a PyTorch file") from None
-        raise CheckpointError(f"{name} could not be read: {str(exc).splitlines()[0]}") from None
-    except OSError as exc:
-        raise CheckpointError(f"{name} could not be read: {exc.strerror or exc}") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as exc:
+        if head[:2] == b"PK" or isinstance(exc, EOFError):
+            raise CheckpointError(f"{name} is truncated or damaged") from None
+        raise CheckpointError(f"{name} is not a checkpoint (not a PyTorch file)") from None
+    except MemoryError:
+        raise CheckpointError(f"{name} is too large to read") from None
     except Exception:  # the unpickler fails in many ways on arbitrary bytes
         raise CheckpointError(f"{name} is not a checkpoint (not a PyTorch file)") from None
 
 
+def _pickle_makes_objects(data: bytes) -> bool:
+    """Whether `data` is a stream of pickles that imports and calls Python objects (what
+    weights_only refuses to run), read opcode by opcode without running any of it."""
+    stream = io.BytesIO(data)
+    try:
+        while stream.tell() < len(data):
+            for opcode, _, _ in pickletools.genops(stream):
+                if opcode.name in _CODE_OPCODES:
+                    return True
+    except Exception:  # not a pickle at all: random bytes, text, a damaged file
+        return False
+    return False
+
+
+def _read_file(path: str | os.PathLike[str], name: str) -> bytes:
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise CheckpointError(f"{name} is {kind}, not a checkpoint")
+        if info.st_size > MAX_FILE_BYTES:
+            raise CheckpointError(
+                f"{name} is {info.st_size / 2**20:,.0f} MB; checkpoints of this app are under "
+                f"1 MB, and files over {MAX_FILE_BYTES // 2**20} MB are not opened"
+            )
+        with open(path, "rb") as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise CheckpointError(f"{name} does not exist") from None
+    except OSError as exc:
+        raise CheckpointError(f"{name} could not be read: {plain_reason(exc)}") from None
+
+
 def load_checkpoint(source: Source) -> Checkpoint:
-    """Load on the CPU with weights_only=True, then validate schema, config, keys, shapes."""
+    """Load on the CPU with weights_only=True, then parse every field into checked, typed
+    values (configs, dense floating weights of the right shapes, metrics records). Nothing
+    is returned unless all of it is valid; any failure is one CheckpointError."""
     name = _describe(source)
     obj = _read(source)
+    try:
+        return _parse(name, obj)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # a shape of data the checks above did not foresee
+        raise CheckpointError(f"{name} is malformed ({type(exc).__name__})") from None
+
+
+def _parse(name: str, obj: Any) -> Checkpoint:
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         hint = ""
         if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -185,8 +226,8 @@ def load_checkpoint(source: Source) -> Checkpoint:
     if missing:
         raise CheckpointError(f"{name} is incomplete: it lacks {', '.join(missing)}")
     version = obj["schema_version"]
-    if not isinstance(version, int) or version < 1:
-        raise CheckpointError(f"{name} has an invalid schema version {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{name} has an invalid schema version {shown(repr(version), 40)}")
     if version > SCHEMA_VERSION:
         raise CheckpointError(
             f"{name} was written by a newer mnist-desk (schema {version}; this version reads "
@@ -194,14 +235,11 @@ def load_checkpoint(source: Source) -> Checkpoint:
         )
     try:
         model_config = ModelConfig.from_dict(obj["model_config"])
-        train_config = (
-            TrainConfig.from_dict(obj["train_config"]) if obj.get("train_config") else None
-        )
+        train_config = _optional(TrainConfig.from_dict, obj.get("train_config"))
     except ConfigError as exc:
-        raise CheckpointError(f"{name} has an invalid configuration: {exc}") from None
-    state = obj["model_state"]
-    _validate_state(name, model_config, state)
-    history = _parse_history(name, obj.get("history") or [])
+        raise CheckpointError(f"{name} has an invalid configuration: {shown(str(exc))}") from None
+    state = _validate_state(name, model_config, obj["model_state"])
+    history = _parse_history(name, obj.get("history"))
     try:
         test_metrics = _optional(TestMetrics.from_dict, obj.get("test_metrics"))
     except ConfigError as exc:
@@ -212,15 +250,15 @@ def load_checkpoint(source: Source) -> Checkpoint:
         raise CheckpointError(f"{name} has a malformed training curve: {exc}") from None
     return Checkpoint(
         model_config=model_config,
-        model_state=dict(state),
-        name=str(obj.get("name") or Path(name).stem),
+        model_state=state,
+        name=_text_field(name, obj, "name") or Path(name).stem,
         train_config=train_config,
         history=history,
         test_metrics=test_metrics,
-        optimizer_state=obj.get("optimizer_state"),
-        scheduler_state=obj.get("scheduler_state"),
-        versions=dict(obj.get("versions") or {}),
-        created=str(obj.get("created") or ""),
+        optimizer_state=_dict_field(name, obj, "optimizer_state"),
+        scheduler_state=_dict_field(name, obj, "scheduler_state"),
+        versions=_versions(name, obj.get("versions")),
+        created=_text_field(name, obj, "created"),
         batch_curve=curve,
     )
 
@@ -229,17 +267,47 @@ def _optional(parse: Callable[[Any], T], value: Any) -> T | None:
     return None if value is None else parse(value)
 
 
+def _text_field(name: str, obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CheckpointError(f"{name} has a {key} that is not text")
+    return shown(value.strip(), MAX_NAME)
+
+
+def _dict_field(name: str, obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise CheckpointError(f"{name} has a malformed {key.replace('_', ' ')}")
+    return value
+
+
+def _versions(name: str, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise CheckpointError(f"{name} has malformed library versions")
+    return {shown(k, 40): shown(v, 80) for k, v in value.items()}
+
+
 def _parse_history(name: str, history: Any) -> tuple[EpochMetrics, ...]:
-    if not isinstance(history, list):
-        raise CheckpointError(f"{name} has a malformed training history (not a list)")
+    if history is None:
+        return ()
+    if not isinstance(history, list) or len(history) > MAX_EPOCHS:
+        raise CheckpointError(f"{name} has a malformed training history (not a list of epochs)")
     try:
         return tuple(EpochMetrics.from_dict(h) for h in history)
     except ConfigError as exc:
         raise CheckpointError(f"{name} has a malformed training history: {exc}") from None
 
 
-def _validate_state(name: str, config: ModelConfig, state: Any) -> None:
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+def _validate_state(name: str, config: ModelConfig, state: Any) -> dict[str, torch.Tensor]:
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and type(v) is torch.Tensor for k, v in state.items()
+    ):
         raise CheckpointError(f"{name} has malformed weights")
     expected = build_model(config).state_dict()
     missing = sorted(set(expected) - set(state))
@@ -249,21 +317,41 @@ def _validate_state(name: str, config: ModelConfig, state: Any) -> None:
         if missing:
             parts.append(f"missing {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
         if unexpected:
-            parts.append(
-                f"unexpected {', '.join(unexpected[:3])}{' …' if len(unexpected) > 3 else ''}"
-            )
+            listed = ", ".join(shown(k, 60) for k in unexpected[:3])
+            parts.append(f"unexpected {listed}{' …' if len(unexpected) > 3 else ''}")
         raise CheckpointError(
             f"{name} holds weights of another architecture than its config "
             f"({config.arch}): {'; '.join(parts)}"
         )
-    for key, tensor in expected.items():
-        if tuple(state[key].shape) != tuple(tensor.shape):
+    for key, reference in expected.items():
+        _check_tensor(name, key, state[key], reference, config.arch)
+    return dict(state)
+
+
+def _check_tensor(
+    name: str, key: str, tensor: torch.Tensor, reference: torch.Tensor, arch: str
+) -> None:
+    if tensor.layout != torch.strided or tensor.is_quantized:
+        raise CheckpointError(f"{name} holds weights in an unusable form ({key} is not dense)")
+    if reference.is_floating_point():
+        if tensor.dtype not in FLOAT_DTYPES:
             raise CheckpointError(
-                f"{name} holds weights of another architecture: {key} has shape "
-                f"{tuple(state[key].shape)}, the {config.arch} model expects {tuple(tensor.shape)}"
+                f"{name} holds weights of the wrong type ({key} is {_dtype(tensor)}; "
+                "weights are floating-point numbers)"
             )
-        if state[key].is_floating_point() and not bool(torch.isfinite(state[key]).all()):
-            raise CheckpointError(f"{name} holds non-finite weights ({key})")
+    elif tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+        raise CheckpointError(f"{name} holds a counter of the wrong type ({key})")
+    if tuple(tensor.shape) != tuple(reference.shape):
+        raise CheckpointError(
+            f"{name} holds weights of another architecture: {key} has shape "
+            f"{tuple(tensor.shape)}, the {arch} model expects {tuple(reference.shape)}"
+        )
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        raise CheckpointError(f"{name} holds non-finite weights ({key})")
+
+
+def _dtype(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
 
 
 def describe_accuracy(value: float | None) -> str:

@@ -2,17 +2,24 @@
 
 Where the files come from, first match wins: an explicit folder (`--data DIR`), the
 environment variable MNIST_DESK_DATA, the user's cache folder. If none holds them, they
-are downloaded with torchvision (its mirrors and MD5 checksums) into the cache folder.
+are downloaded from torchvision's mirrors, checked against its MD5 checksums, into the
+cache folder, with timeouts, retries, progress and a way to cancel.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
-import io
+import hashlib
 import os
 import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +29,10 @@ import torch
 from mnist_desk.core.errors import DataError
 
 ENV_VAR = "MNIST_DESK_DATA"
+MIRRORS_VAR = "MNIST_DESK_MIRRORS"
+DOWNLOAD_TIMEOUT_S = 10.0  # a mirror that sends nothing for this long is given up
+DOWNLOAD_TRIES = 2  # per mirror
+DOWNLOAD_BUDGET_S = 50.0  # when nothing answers: every mirror and retry, together
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -131,6 +142,8 @@ def _read_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, tor
             f"{images_path} holds {len(images):,} images but {labels_path} holds "
             f"{len(labels):,} labels"
         )
+    if len(images) == 0:
+        raise DataError(f"{images_path} holds no images (its header says 0)")
     if labels.size and labels.max() > 9:
         raise DataError(f"{labels_path} holds a label above 9 ({labels.max()})")
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
@@ -145,38 +158,181 @@ def load_from_folder(folder: str | os.PathLike[str]) -> MNIST:
     return MNIST(*train, *test, folder=Path(folder))
 
 
-def download_mnist(folder: str | os.PathLike[str] | None = None) -> Path:
-    """Download MNIST with torchvision into `folder` (the cache by default); return it."""
+Progress = Callable[[int, int, str], None]  # bytes done, bytes expected (0: unknown), what
+
+
+def describe_bytes(done: int, total: int) -> str:
+    """Download progress in words: "3.2 of 9.9 MB"."""
+    if total > 0:
+        return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+    return f"{done / 1e6:.1f} MB"
+
+
+def _sources() -> tuple[list[str], list[tuple[str, str]]]:
+    """Mirrors and (file, MD5) pairs: torchvision's, or MNIST_DESK_MIRRORS (comma-separated
+    base URLs, tried first) for a local mirror."""
     from torchvision.datasets import MNIST as TorchvisionMNIST
 
+    mirrors = [m.strip() for m in os.environ.get(MIRRORS_VAR, "").split(",") if m.strip()]
+    return mirrors or list(TorchvisionMNIST.mirrors), list(TorchvisionMNIST.resources)
+
+
+def download_mnist(
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    timeout_s: float = DOWNLOAD_TIMEOUT_S,
+    budget_s: float = DOWNLOAD_BUDGET_S,
+) -> Path:
+    """Download MNIST's four files into `folder` (the cache by default), each checked
+    against its MD5, and return the folder.
+
+    Each mirror is tried DOWNLOAD_TRIES times; a mirror that sends nothing for `timeout_s`
+    is given up, and when nothing answers at all the whole download gives up after
+    `budget_s`, every mirror and retry included. Setting `stop` cancels it within a tenth
+    of a second. Raises DataError, one line, whatever went wrong.
+    """
     target = Path(folder) if folder is not None else user_cache_dir()
-    chatter = io.StringIO()  # torchvision prints each mirror it tries; we say it once
+    mirrors, resources = _sources()
+    stop = stop or threading.Event()
     try:
         target.mkdir(parents=True, exist_ok=True)
-        with contextlib.redirect_stdout(chatter):
-            TorchvisionMNIST(root=str(target), train=False, download=True)
-    except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError, ...
-        reason = _first_reason(str(exc)) or type(exc).__name__
-        raise DataError(
-            f"MNIST is not on this machine and could not be downloaded into {target} "
-            f"({reason}); " + _where_to_put_them(target)
-        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot download MNIST into {target}: {exc.strerror or exc}") from None
+    spent = 0.0  # seconds lost to mirrors that failed
+    for filename, md5 in resources:
+        if _md5(target / filename) == md5:
+            continue
+        spent = _download_file(
+            target, filename, md5, mirrors, progress, stop, timeout_s, budget_s, spent
+        )
     if find_idx_files(target) is None:
         raise DataError(f"the download into {target} did not produce the four MNIST files")
     return target
 
 
-def _first_reason(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    tail = [ln for ln in lines if not ln.startswith(("Error downloading", "Tried "))]
-    return (tail or lines or [""])[-1][:200]
+def _download_file(
+    target: Path,
+    filename: str,
+    md5: str,
+    mirrors: list[str],
+    progress: Progress | None,
+    stop: threading.Event,
+    timeout_s: float,
+    budget_s: float,
+    spent: float,
+) -> float:
+    """One file from the first mirror that gives it; returns the seconds lost so far."""
+    reasons: list[str] = []
+    for attempt in range(DOWNLOAD_TRIES):
+        for mirror in mirrors:
+            if spent >= budget_s:
+                break
+            url = mirror.rstrip("/") + "/" + filename
+            started = time.monotonic()
+            reason = _fetch(url, target / filename, md5, progress, stop, timeout_s)
+            if reason is None:
+                return spent
+            spent += time.monotonic() - started
+            reasons.append(reason)
+            if stop.is_set():
+                raise DataError("the download of MNIST was cancelled")
+        if attempt + 1 < DOWNLOAD_TRIES and spent < budget_s:
+            stop.wait(min(1.0, budget_s - spent))
+            spent += min(1.0, budget_s - spent)
+    raise DataError(
+        f"MNIST is not on this machine and could not be downloaded into {target} "
+        f"({reasons[-1] if reasons else 'no time left'}); " + _where_to_put_them(target)
+    )
 
 
-def load_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bool = True) -> MNIST:
-    """MNIST from the first place that holds it, downloading into the cache if allowed."""
+def _fetch(
+    url: str,
+    dest: Path,
+    md5: str,
+    progress: Progress | None,
+    stop: threading.Event,
+    timeout_s: float,
+) -> str | None:
+    """Download `url` to `dest` in a helper thread that this one watches, so that a stalled
+    connection never holds up a cancel; None on success, else why it failed."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    outcome: list[str | None] = []
+    heard = [time.monotonic()]  # when the mirror last sent something
+    abandoned = threading.Event()  # this thread stopped waiting: the helper cleans up
+
+    def run() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                total = int(response.headers.get("Content-Length") or 0)
+                done = 0
+                with open(part, "wb") as f:
+                    while chunk := response.read(1 << 16):
+                        if stop.is_set():
+                            outcome.append("cancelled")
+                            return
+                        f.write(chunk)
+                        heard[0] = time.monotonic()
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, total, f"{dest.name} from {host}")
+            outcome.append(None if _md5(part) == md5 else f"{host} sent a damaged {dest.name}")
+        except TimeoutError:
+            outcome.append(f"no answer from {host} within {timeout_s:g} s")
+        except urllib.error.HTTPError as exc:
+            outcome.append(f"{host} answered {exc.code} {exc.reason}")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            outcome.append(f"cannot reach {host}: {str(reason)[:120]}")
+        finally:
+            if abandoned.is_set():
+                with contextlib.suppress(OSError):
+                    part.unlink()
+
+    thread = threading.Thread(target=run, name="mnist-download", daemon=True)
+    thread.start()
+    while thread.is_alive() and not stop.is_set():
+        thread.join(0.1)
+        if time.monotonic() - heard[0] > timeout_s + 2.0:  # stuck where no timeout reaches,
+            outcome[:] = [f"no answer from {host} within {timeout_s:g} s"]  # e.g. in DNS
+            break
+    if stop.is_set():
+        outcome[:] = ["cancelled"]  # the helper ends by itself at its next read or timeout
+    if thread.is_alive():
+        abandoned.set()
+    if outcome and outcome[0] is None:
+        os.replace(part, dest)
+        return None
+    with contextlib.suppress(OSError):
+        part.unlink()
+    return outcome[0] if outcome else "cancelled"
+
+
+def _md5(path: Path) -> str | None:
+    try:
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def load_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> MNIST:
+    """MNIST from the first place that holds it, downloading into the cache if allowed
+    (with `progress` and `stop` as download_mnist takes them)."""
     folder = resolve_data_dir(data_dir)
     if folder is None:
         if not download:
             raise DataError("MNIST is not on this machine; " + _where_to_put_them())
-        folder = download_mnist()
+        folder = download_mnist(progress=progress, stop=stop)
     return load_from_folder(folder)

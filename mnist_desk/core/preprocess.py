@@ -8,32 +8,32 @@ pixel (14, 14) in row/column index coordinates, measured over the training set.
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from mnist_desk.core import strokes
-from mnist_desk.core.errors import ImageError
+from mnist_desk.core.images import pil_to_gray
 
 BOX = 20  # the digit's longer side after fitting
 SIZE = 28
 CENTRE = 14.0  # MNIST's mean centre of mass, index coordinates
 INK_THRESHOLD = 0.1  # a pixel this much brighter than the background is ink
+MIN_CONTRAST = 0.15  # ink this faint (of the paper's range) is stretched to full strength
 
 Polarity = Literal["auto", "light", "dark"]
 
 
 def to_grayscale(image: np.ndarray | Image.Image) -> np.ndarray:
-    """float32 (H, W) in [0, 1] from a PIL image or an array (H, W), (H, W, 3) or (H, W, 4).
+    """float32 (H, W) in [0, 1] from a PIL image (any mode: core.images) or an array
+    (H, W), (H, W, 3) or (H, W, 4).
 
     Where an alpha channel carries the drawing (opaque strokes on a transparent
     background), the alpha is the ink.
     """
     if isinstance(image, Image.Image):
-        has_alpha = "A" in image.getbands() or "transparency" in image.info
-        image = np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+        return pil_to_gray(image)
     a = np.asarray(image)
     scale = 255.0 if a.dtype == np.uint8 else (65535.0 if a.dtype == np.uint16 else 1.0)
     a = a.astype(np.float32) / scale
@@ -54,6 +54,9 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     """Ink as light-on-dark in [0, 1], the background subtracted.
 
     With polarity "auto" the border decides: a light border means dark ink on light paper.
+    Faint ink (a pencil on grey paper, a pale scan) is stretched so that its strongest
+    pixels are full strength, as MNIST's are; below MIN_CONTRAST it is left alone, so a
+    blank page stays blank instead of its noise becoming a digit.
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
@@ -61,7 +64,12 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
         gray, background = 1.0 - gray, 1.0 - background
     if polarity == "light" or background < 0.02:
         return gray
-    return np.clip((gray - background) / max(1.0 - background, 1e-6), 0.0, 1.0)
+    ink = np.clip((gray - background) / max(1.0 - background, 1e-6), 0.0, 1.0)
+    marked = ink[ink > INK_THRESHOLD / 2]
+    peak = float(np.percentile(marked, 99)) if marked.size else 0.0
+    if MIN_CONTRAST <= peak < 1.0:
+        ink = np.clip(ink / peak, 0.0, 1.0)
+    return ink
 
 
 def _fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
@@ -124,16 +132,3 @@ def to_mnist(
     if patch.sum() <= 0:
         return None
     return _place(patch)
-
-
-def read_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open an image file fully, or raise ImageError saying why not."""
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return img.copy()
-    except FileNotFoundError:
-        raise ImageError(f"{path} does not exist") from None
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        reason = "not an image PIL can read" if isinstance(exc, UnidentifiedImageError) else exc
-        raise ImageError(f"{path} is not a readable image ({reason})") from None

@@ -3,6 +3,7 @@ three random draws below, redrawn whenever a setting changes."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -96,7 +97,7 @@ class AugmentPreview(QWidget):
         folder = self.data_dir()
         if self._job.is_running() or (folder or "") in self._failed:
             return
-        worker = FunctionWorker(self.cache.get, folder)
+        worker = FunctionWorker(functools.partial(self.cache.get, download=False), folder)
         worker.failed.connect(self._on_worker_failed)
         self._job.start(worker, name="previewLoad")
 

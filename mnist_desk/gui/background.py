@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.gui.threads import enter_worker_thread
@@ -90,8 +90,11 @@ class BackgroundJob(Generic[W]):
             thread.setObjectName(name)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
+        # quit from the worker's own thread: a GUI thread blocked in wait() (closing the
+        # window) could not run a queued quit, and the wait would always time out
+        direct = Qt.ConnectionType.DirectConnection
+        worker.finished.connect(thread.quit, direct)
+        worker.failed.connect(thread.quit, direct)
         thread.finished.connect(self._on_thread_finished)
         self.thread, self.worker = thread, worker
         thread.start()

@@ -2,7 +2,8 @@
 drawing with its true digit, and images dropped or pasted onto it.
 
 One panel exists; the main window hands it to every tab that shows the canvas (Draw and
-Network), and each tab puts it in its own layout while it is shown.
+Network), and each tab puts it in its own layout while it is shown. Image files are
+decoded in a worker thread (core.images caps what any file may cost).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnist_desk.core.errors import ImageError
-from mnist_desk.core.preprocess import ink_map, read_image, to_grayscale
+from mnist_desk.core.images import MAX_SIDE, read_image
+from mnist_desk.core.preprocess import ink_map, to_grayscale
+from mnist_desk.gui.background import BackgroundJob, FunctionWorker
 from mnist_desk.gui.canvas import DEFAULT_BRUSH, RENDER_SIZE, DrawingCanvas
 from mnist_desk.gui.images import gray_image, qimage_to_array
 
@@ -39,13 +41,20 @@ def square_ink(image: np.ndarray | Image.Image) -> np.ndarray:
     return out
 
 
+def read_square_ink(path: str) -> np.ndarray:
+    """An image file, read and made canvas-ready (runs in a worker thread)."""
+    return square_ink(read_image(path))
+
+
 class CanvasPanel(QWidget):
     sample_kept = Signal(object, int)  # the drawing (uint8 array), its true digit
+    image_loaded = Signal(bool)  # an image file was read onto the canvas (True) or refused
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("canvasPanel")
         self.setAcceptDrops(True)
+        self._job: BackgroundJob[FunctionWorker] = BackgroundJob(self, lambda: None)
         self.canvas = DrawingCanvas(self)
         self.canvas.digit_pressed.connect(self.keep_as)
         layout = QVBoxLayout(self)
@@ -140,20 +149,41 @@ class CanvasPanel(QWidget):
         self.canvas.set_background(gray_image(image28))
 
     def load_image_file(self, path: str | Path) -> bool:
-        try:
-            image = read_image(path)
-        except ImageError as exc:
-            QMessageBox.warning(self, "Not an image", str(exc))
+        """Read an image file onto the canvas, decoding it in a worker thread (a large
+        scan takes a second); `image_loaded` says when it is there. False: busy."""
+        if self._job.is_running():
             return False
-        self.canvas.set_background(gray_image(square_ink(image)))
+        worker = FunctionWorker(read_square_ink, str(path))
+        worker.finished.connect(self._on_image_read)
+        worker.failed.connect(self._on_image_failed)
+        self._job.start(worker, name="imageReader")
         return True
+
+    def is_loading(self) -> bool:
+        return self._job.is_running()
+
+    def _on_image_read(self, ink: np.ndarray) -> None:
+        self.canvas.set_background(gray_image(ink))
+        self.image_loaded.emit(True)
+
+    def _on_image_failed(self, message: str) -> None:
+        self.image_loaded.emit(False)
+        QMessageBox.warning(self, "Not an image", message)
 
     def load_qimage(self, image: QImage) -> bool:
         if image.isNull():
             QMessageBox.warning(self, "Not an image", "The clipboard holds no readable image.")
             return False
+        if max(image.width(), image.height()) > MAX_SIDE:
+            image = image.scaled(
+                MAX_SIDE, MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )  # fmt: skip
         self.canvas.set_background(gray_image(square_ink(qimage_to_array(image))))
         return True
+
+    def shutdown(self, timeout_ms: int) -> bool:
+        return self._job.wait(timeout_ms)
 
     def load_mime(self, mime: QMimeData) -> bool:
         if mime.hasImage():

@@ -14,13 +14,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from mnist_desk.core.data import download_mnist, resolve_data_dir, user_cache_dir
+from mnist_desk.core.data import describe_bytes, download_mnist, resolve_data_dir, user_cache_dir
 from mnist_desk.core.errors import DataError
 from mnist_desk.gui.background import BackgroundJob, Worker
 
@@ -33,7 +34,10 @@ class DownloadWorker(Worker):
         self.folder = folder
 
     def work(self) -> Path:
-        return download_mnist(self.folder)
+        return download_mnist(self.folder, progress=self._report, stop=self.stop_event)
+
+    def _report(self, done: int, total: int, what: str) -> None:
+        self.progress.emit(done, total, what)
 
 
 class DatasetBox(QGroupBox):
@@ -66,10 +70,15 @@ class DatasetBox(QGroupBox):
         self.download_button.setObjectName("downloadButton")
         self.download_button.setToolTip("Download the four files with torchvision (needs internet)")
         self.download_button.clicked.connect(self._on_download_clicked)
+        self.download_progress = QProgressBar()
+        self.download_progress.setObjectName("downloadProgress")
+        self.download_progress.setAccessibleName("Download progress")
+        self.download_progress.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.data_status)
         layout.addWidget(self.download_button)
+        layout.addWidget(self.download_progress)
         self.data_dir.editingFinished.connect(self.refresh_status)
         self.data_dir.textChanged.connect(self.folder_changed)
 
@@ -105,18 +114,35 @@ class DatasetBox(QGroupBox):
         return self._job.is_running()
 
     def _on_download_clicked(self) -> None:
+        if self._job.is_running():
+            self._job.cancel()
+            self.download_button.setEnabled(False)
+            return
         worker = DownloadWorker(self.folder())
+        worker.progress.connect(self._on_worker_progress)
         worker.failed.connect(self._on_worker_failed)
-        self.download_button.setEnabled(False)
-        self.download_button.setText("Downloading…")
+        self.download_button.setText("Cancel Download")
+        self.download_button.setIcon(QIcon(":/icons/stop.svg"))
+        self.download_progress.setRange(0, 0)
+        self.download_progress.setFormat("Connecting…")
+        self.download_progress.setVisible(True)
         self._job.start(worker, name="mnistDownload")
 
+    def _on_worker_progress(self, done: int, total: int, what: str) -> None:
+        if total > 0:
+            self.download_progress.setRange(0, 1000)
+            self.download_progress.setValue(round(1000 * done / total))
+        self.download_progress.setFormat(f"{describe_bytes(done, total)}: {what}")
+
     def _on_worker_failed(self, message: str) -> None:
-        QMessageBox.warning(self, "Download failed", message)
+        if "cancelled" not in message:
+            QMessageBox.warning(self, "Download failed", message)
 
     def _on_job_done(self) -> None:
         self.download_button.setEnabled(True)
         self.download_button.setText("Download MNIST")
+        self.download_button.setIcon(QIcon(":/icons/download.svg"))
+        self.download_progress.setVisible(False)
         self.refresh_status()
 
     def shutdown(self, timeout_ms: int) -> bool:

@@ -96,6 +96,7 @@ class DrawTab(QWidget):
         self.saliency_toggle.toggled.connect(lambda _checked: self._update_saliency())
         self.model_label = QLabel()
         self.model_label.setObjectName("readingModel")
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
         self.model_label.setWordWrap(True)
         self.model_label.setStyleSheet("color: palette(mid);")
 

@@ -73,7 +73,7 @@ class EvaluationWorker(Worker):
         self.config, self.state, self.cache, self.data_dir = config, state, cache, data_dir
 
     def work(self) -> TestSetResult:
-        data = self.cache.get(self.data_dir)
+        data = self.cache.get(self.data_dir, stop=self.stop_event)
         model = build_model(self.config)
         model.load_state_dict(self.state)
         model.eval()
@@ -123,6 +123,7 @@ class ExplorerTab(QWidget):
         self.progress.setFormat("%v of %m test images")
         self.summary = QLabel("The current model has not been evaluated here yet.")
         self.summary.setObjectName("explorerSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         top = QHBoxLayout()
         top.addWidget(self.run_button)
         top.addWidget(self.progress, 1)

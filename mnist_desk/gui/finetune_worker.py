@@ -33,7 +33,7 @@ class FinetuneWorker(Worker):
     def work(self) -> Taught:
         self.progress.emit(0, 100, "Reading your digits and MNIST…")
         mine = self.store.mnist_arrays()
-        mnist = self.cache.get(self.data_dir)
+        mnist = self.cache.get(self.data_dir, stop=self.stop_event)
         tuned, report = finetune(
             self.checkpoint, mine, mnist, stop_event=self.stop_event, progress=self._on_metrics
         )

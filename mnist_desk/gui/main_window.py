@@ -7,15 +7,13 @@ through its methods and signals only.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget
 
@@ -35,6 +33,7 @@ from mnist_desk.gui.network_tab import NetworkTab
 from mnist_desk.gui.recent_files import RecentFiles
 from mnist_desk.gui.threads import work_threads
 from mnist_desk.gui.train_tab import TrainTab
+from mnist_desk.gui.window_settings import read_window_settings, write_window_settings
 from mnist_desk.gui.workspace import Workspace
 
 
@@ -227,6 +226,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.model_status = QLabel()
         self.model_status.setObjectName("modelStatus")
+        self.model_status.setTextFormat(Qt.TextFormat.PlainText)  # a name is never markup
         self.accuracy_status = QLabel()
         self.accuracy_status.setObjectName("accuracyStatus")
         self.params_status = QLabel()
@@ -320,25 +320,18 @@ class MainWindow(QMainWindow):
 
     # ---- settings and closing ------------------------------------------------------------
     def _read_settings(self) -> None:
-        geometry = self.settings.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1100, 720)
-        tab = str(self.settings.value("currentTab", 0))
-        self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
-        form = self.settings.value("trainForm")
-        data = {}
-        if isinstance(form, str) and form:
-            with contextlib.suppress(ValueError, TypeError):  # a damaged entry: defaults
-                data = json.loads(form)
-        self.train_tab.restore_settings(data if isinstance(data, dict) else {})
+        restore = self.train_tab.restore_settings
+        problems = read_window_settings(self.settings, self, self.tabs, restore)
+        if problems:
+            problems = [f"settings from last time ({', '.join(problems)}) could not be read "
+                        "and were reset"]  # fmt: skip
+        problems += self.workspace.store.problems
+        if problems:
+            text = "; ".join(problems)
+            self.statusBar().showMessage(f"{text[:1].upper()}{text[1:]}.", 15000)
 
     def write_settings(self) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("currentTab", self.tabs.currentIndex())
-        self.settings.setValue("trainForm", json.dumps(self.train_tab.settings()))
-        self.settings.sync()
+        write_window_settings(self.settings, self, self.tabs, self.train_tab.settings())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.explorer_tab.shutdown()

@@ -8,6 +8,7 @@ maps live.
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -179,7 +180,7 @@ class NetworkTab(QWidget):
             self.table.setItem(len(rows), col, item)
         cfg = checkpoint.model_config
         self.model_label.setText(
-            f"<b>{checkpoint.name}</b> — {cfg.arch} network, BatchNorm "
+            f"<b>{html.escape(checkpoint.name)}</b> — {cfg.arch} network, BatchNorm "
             f"{'on' if cfg.batchnorm else 'off'}, dropout {cfg.dropout:g}"
         )
 

@@ -55,8 +55,8 @@ class SamplesDialog(QDialog):
 
     def refresh(self) -> None:
         self.list.clear()
-        for sample in self.store.samples():
-            pixmap = QPixmap.fromImage(gray_image(self.store.image(sample))).scaled(
+        for sample, picture in self.store.readable():
+            pixmap = QPixmap.fromImage(gray_image(picture)).scaled(
                 64,
                 64,
                 Qt.AspectRatioMode.KeepAspectRatio,
@@ -68,9 +68,11 @@ class SamplesDialog(QDialog):
             self.list.addItem(item)
         counts = self.store.counts()
         per_digit = ", ".join(f"{d}: {n}" for d, n in enumerate(counts) if n)
+        problems = "".join(f"\n⚠ {p[:1].upper()}{p[1:]}." for p in self.store.problems)
         self.summary.setText(
             f"{len(self.store)} digits kept in {self.store.folder}"
             + (f" ({per_digit})." if per_digit else ". Draw a digit and press its key to keep it.")
+            + problems
         )
         self.delete_button.setEnabled(len(self.store) > 0)
 

@@ -244,11 +244,12 @@ class TrainForm(QWidget):
         model, train = self.configs()
         return {"model": model.to_dict(), "train": train.to_dict()}
 
-    def from_settings(self, data: dict[str, Any]) -> None:
-        """Restore a saved form; anything invalid (an older version's values) is skipped."""
+    def from_settings(self, data: dict[str, Any]) -> bool:
+        """Restore a saved form; False (and the form unchanged) when anything is invalid."""
         try:
             model = ModelConfig.from_dict(data.get("model", {}))
             train = TrainConfig.from_dict(data.get("train", {}))
-        except (MnistDeskError, ValueError, AttributeError):
-            return
+        except (MnistDeskError, ValueError, AttributeError, TypeError):
+            return False
         self.set_configs(model, train)
+        return True

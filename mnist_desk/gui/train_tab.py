@@ -127,6 +127,7 @@ class TrainTab(QWidget):
         self.progress.setValue(0)
         self.status_label = QLabel("Set the recipe and press Train.")
         self.status_label.setObjectName("trainStatus")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setObjectName("epochTable")
         self.table.setAccessibleName("Results per epoch")
@@ -314,6 +315,12 @@ class TrainTab(QWidget):
         self._salvaged = checkpoint
 
     def _on_worker_failed(self, message: str) -> None:
+        worker = self._job.worker
+        if worker is not None and worker.cancelled() and self._salvaged is None:
+            # stopped while MNIST was loading or downloading: nothing failed
+            self.session.restore_predictor()
+            self.status_label.setText("Stopped before training began.")
+            return
         if self._salvaged is not None:
             self.session.set_trained(self._salvaged)
             message += "\n\nThe model of the last good epoch is now the current model (unsaved)."
@@ -360,9 +367,11 @@ class TrainTab(QWidget):
     def settings(self) -> dict[str, Any]:
         return {**self.form.to_settings(), "data_dir": self.workspace.data_dir or ""}
 
-    def restore_settings(self, data: dict[str, Any]) -> None:
-        self.form.from_settings(data)
-        self.dataset.set_folder(str(data.get("data_dir") or ""))
+    def restore_settings(self, data: dict[str, Any]) -> bool:
+        """Restore what settings() gave; False (defaults kept) when it is damaged."""
+        folder = data.get("data_dir") or ""
+        self.dataset.set_folder(folder if isinstance(folder, str) else "")
+        return self.form.from_settings(data) and isinstance(folder, str)
 
     def shutdown_jobs(self, timeout_ms: int) -> bool:
         """Cancel the other jobs of this tab (preview loading, download); True when done."""

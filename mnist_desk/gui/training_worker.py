@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
-from mnist_desk.core.data import MNIST
+from mnist_desk.core.data import MNIST, describe_bytes
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
 from mnist_desk.core.training import Trainer
@@ -54,6 +54,7 @@ class TrainingWorker(Worker):
         self.cache = cache or MnistCache()
         self.data: MNIST | None = None
         self.pause_event = threading.Event()
+        self._last_progress = 0.0
         self.trainer: Trainer | None = None
 
     # called from the GUI thread ---------------------------------------------------------
@@ -77,7 +78,9 @@ class TrainingWorker(Worker):
     def _train(self) -> Checkpoint | None:
         if self.cache.cached(self.data_dir) is None:
             self.status_changed.emit("Loading MNIST…")
-        self.data = self.cache.get(self.data_dir)
+        self.data = self.cache.get(
+            self.data_dir, progress=self._on_download_progress, stop=self.stop_event
+        )
         if self.stop_event.is_set():
             return None
         self.status_changed.emit("Preparing…")
@@ -106,6 +109,12 @@ class TrainingWorker(Worker):
             self.status_changed.emit("Evaluating…")
         trainer.evaluate_test()
         return trainer.to_checkpoint(self.name)
+
+    def _on_download_progress(self, done: int, total: int, what: str) -> None:
+        now = time.perf_counter()
+        if now - self._last_progress >= EMIT_INTERVAL_S or done == total:
+            self._last_progress = now
+            self.status_changed.emit(f"Downloading MNIST: {describe_bytes(done, total)} ({what})")
 
     def _flush(self, buffer: list[BatchMetrics]) -> None:
         if buffer:

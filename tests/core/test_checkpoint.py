@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 import torch
 
-from mnist_desk.core import checkpoint as ckpt_mod
+from mnist_desk.core import files as files_mod
 from mnist_desk.core.checkpoint import (
     FORMAT,
     SCHEMA_VERSION,
@@ -72,12 +73,11 @@ def test_failed_save_leaves_the_previous_file(
     path = save_checkpoint(_checkpoint(name="old"), tmp_path / "m.pt")
     before = path.read_bytes()
 
-    def broken_save(obj: object, f: object) -> None:
-        f.write(b"half a checkpoint")  # type: ignore[attr-defined]
-        raise OSError(28, "No space left on device")
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ckpt_mod.torch, "save", broken_save)
-    with pytest.raises(CheckpointError, match="No space left"):
+    monkeypatch.setattr(files_mod.os, "fsync", full_disk)  # half written, then the disk fills
+    with pytest.raises(CheckpointError, match=r"cannot save .*m\.pt: the disk is full$"):
         save_checkpoint(_checkpoint(name="new"), path)
     assert path.read_bytes() == before
     assert load_checkpoint(path).name == "old"

@@ -13,7 +13,6 @@ from mnist_desk.core.data import (
     ENV_VAR,
     FILES,
     MNIST,
-    download_mnist,
     find_idx_files,
     load_from_folder,
     load_mnist,
@@ -141,77 +140,6 @@ def test_label_out_of_range(tmp_path: Path) -> None:
     write_mnist_folder(tmp_path, (images, labels), random_split(20))
     with pytest.raises(DataError, match="label above 9"):
         load_from_folder(tmp_path)
-
-
-def test_download_writes_into_cache_and_loads(
-    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The real torchvision download path, with the network replaced by a fake that writes
-    small IDX files where torchvision's downloader would."""
-    import torchvision.datasets.mnist as tv_mnist
-
-    calls: list[str] = []
-    arrays = {
-        "train-images": random_split(30, 3)[0],
-        "train-labels": random_split(30, 3)[1],
-        "t10k-images": random_split(10, 4)[0],
-        "t10k-labels": random_split(10, 4)[1],
-    }
-
-    def fake_download(url: str, download_root: str, filename: str, md5: str) -> None:
-        calls.append(url)
-        array = arrays["-".join(filename.split("-")[:2])]
-        raw = idx_bytes(array)
-        Path(download_root, filename).write_bytes(gzip.compress(raw))
-        Path(download_root, filename[:-3]).write_bytes(raw)
-
-    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", fake_download)
-    loaded = load_mnist()
-    assert len(calls) == 4 and all(url.startswith("http") for url in calls)
-    assert loaded.folder == isolated_env
-    assert (isolated_env / "MNIST" / "raw").is_dir()
-    np.testing.assert_array_equal(loaded.test_images.numpy(), arrays["t10k-images"])
-    assert resolve_data_dir() == isolated_env  # found in the cache next time, no download
-
-
-def test_download_failure_is_one_clear_message(
-    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import urllib.error
-
-    import torchvision.datasets.mnist as tv_mnist
-
-    def offline(url: str, **kwargs: object) -> None:
-        print("torchvision chatter that should not reach the user")
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
-    with pytest.raises(DataError) as info:
-        load_mnist()
-    message = str(info.value)
-    assert "\n" not in message
-    assert str(isolated_env) in message and "--data" in message and ENV_VAR in message
-    assert "name resolution" in message
-    assert "chatter" not in capsys.readouterr().out
-
-
-def test_no_download_when_disallowed(isolated_env: Path) -> None:
-    with pytest.raises(DataError, match="not on this machine"):
-        load_mnist(download=False)
-
-
-def test_download_into_chosen_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import torchvision.datasets.mnist as tv_mnist
-
-    def fake_download(url: str, download_root: str, filename: str, md5: str) -> None:
-        images, labels = random_split(5)
-        raw = idx_bytes(images if "images" in filename else labels)
-        Path(download_root, filename).write_bytes(gzip.compress(raw))
-        Path(download_root, filename[:-3]).write_bytes(raw)  # torchvision extracts too
-
-    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", fake_download)
-    assert download_mnist(tmp_path / "chosen") == tmp_path / "chosen"
-    assert find_idx_files(tmp_path / "chosen") is not None
 
 
 def test_user_cache_dir_is_per_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_desk.core.errors import ImageError
-from mnist_desk.core.preprocess import read_image, to_grayscale, to_mnist
+from mnist_desk.core.images import read_image
+from mnist_desk.core.preprocess import to_grayscale, to_mnist
 
 # a "2" as a polyline in a unit box
 TWO = [(0.15, 0.25), (0.3, 0.05), (0.7, 0.05), (0.85, 0.25), (0.8, 0.45), (0.15, 0.95), (0.9, 0.95)]
@@ -101,4 +102,4 @@ def test_read_image_errors(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="does not exist"):
         read_image(tmp_path / "missing.png")
     draw(TWO, (0, 0, 100), size=100).save(tmp_path / "two.png")
-    assert read_image(tmp_path / "two.png").size == (100, 100)
+    assert read_image(tmp_path / "two.png").shape == (100, 100)

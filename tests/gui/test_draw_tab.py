@@ -160,7 +160,9 @@ def _one_image(path: Path, *, dark_on_light: bool) -> Path:
 def test_dropped_image_is_read(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(_one_image(tmp_path / "one.png", dark_on_light=True)))])
-    assert window.panel.load_mime(mime)
+    with qtbot.waitSignal(window.panel.image_loaded, timeout=5000) as loaded:
+        assert window.panel.load_mime(mime)  # decoded in a worker thread
+    assert loaded.args == [True]
     settle(qtbot, window)
     assert digit_text(window) == "1"
     assert not window.draw_tab.canvas.is_empty()
@@ -187,7 +189,9 @@ def test_a_file_that_is_not_an_image_is_explained(
     (tmp_path / "notes.txt").write_text("hello")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
-    assert not window.panel.load_mime(mime)
+    with qtbot.waitSignal(window.panel.image_loaded, timeout=5000) as loaded:
+        window.panel.load_mime(mime)
+    assert loaded.args == [False]
     assert (
         len(messages) == 1 and "notes.txt" in messages[0] and "not a readable image" in messages[0]
     )

@@ -1,0 +1,130 @@
+"""Reading an image file the user hands over, whatever it is, safely.
+
+Any mode PIL opens becomes float32 grayscale in [0, 1]: 8-bit modes by their nominal
+range, 16-bit, 32-bit integer and floating-point images by the range their pixels really
+span (PIL's own `convert` would clip them at 255). Where an alpha channel carries the
+drawing (opaque strokes on a transparent background), the alpha is the ink.
+
+No file costs more than a few hundred MB or a second or two: only regular files are
+opened (a FIFO would block forever), images over MAX_PIXELS are refused from their header
+before any pixel is decoded (JPEGs are decoded at a reduced scale instead), and what is
+decoded is reduced to MAX_SIDE pixels on its long side before any conversion. Whatever
+goes wrong is one ImageError line; no warning reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mnist_desk.core.errors import ImageError
+from mnist_desk.core.text import shown
+
+MAX_PIXELS = 25_000_000  # 5,000 x 5,000: a scan or a photo, not a bomb
+MAX_SIDE = 2048  # what is kept of a larger image: far more than a 28x28 digit needs
+MAX_FILE_BYTES = 200 * 1024 * 1024
+_WIDE_MODES = ("I", "F")  # 32-bit integer and float: scaled by their real range
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """The image at `path` as float32 grayscale (H, W) in [0, 1], long side <= MAX_SIDE."""
+    name = shown(os.fspath(path))
+    _check_regular_file(path, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning and friends
+            with Image.open(path) as opened:
+                _limit_size(opened, name)
+                opened.load()
+                return pil_to_gray(_reduce(ImageOps.exif_transpose(opened) or opened))
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name} is far too large to be a drawing") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name} is not a readable image (not an image PIL can read)") from None
+    except MemoryError:
+        raise ImageError(f"{name} is too large to read on this machine") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # PIL's decoders raise these
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageError(f"{name} is not a readable image ({shown(reason)})") from None
+
+
+def _check_regular_file(path: str | os.PathLike[str], name: str) -> None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError(f"{name} does not exist") from None
+    except OSError as exc:
+        raise ImageError(f"{name} cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{name} is a folder, not an image")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{name} is not a regular file (a pipe or a device?)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImageError(f"{name} is {info.st_size / 2**20:,.0f} MB: too large for an image")
+
+
+def _limit_size(img: Image.Image, name: str) -> None:
+    """Refuse an image over MAX_PIXELS from its header; a JPEG is decoded smaller instead."""
+    w, h = img.size
+    if w * h > MAX_PIXELS and img.format == "JPEG":
+        scale = math.ceil(math.sqrt(w * h / MAX_PIXELS))
+        img.draft(img.mode, (math.ceil(w / scale), math.ceil(h / scale)))
+        w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ImageError(
+            f"{name} is {w:,}×{h:,} pixels; images up to {MAX_PIXELS / 1e6:.0f} megapixels "
+            "can be read (scale it down first)"
+        )
+    if w == 0 or h == 0:
+        raise ImageError(f"{name} has no pixels")
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """Long side down to MAX_SIDE by box averaging, in a mode that can be averaged."""
+    if img.mode == "1":
+        img = img.convert("L")
+    elif img.mode in ("P", "PA"):
+        img = img.convert("RGBA" if _has_alpha(img) else "RGB")
+    elif img.mode.startswith("I;16"):
+        img = img.convert("I")
+    factor = math.ceil(max(img.size) / MAX_SIDE)
+    return img.reduce(factor) if factor > 1 else img
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return "A" in img.getbands() or "a" in img.getbands() or "transparency" in img.info
+
+
+def pil_to_gray(img: Image.Image) -> np.ndarray:
+    """Any PIL image -> float32 (H, W) in [0, 1]; see the module's notes on ranges."""
+    if img.mode in _WIDE_MODES or img.mode.startswith("I;16"):
+        return _by_real_range(np.asarray(img, dtype=np.float64))
+    if _has_alpha(img):
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        if alpha.min() < 0.5 < alpha.max():
+            return alpha
+        return _luma(rgba[..., :3])
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
+
+
+def _by_real_range(values: np.ndarray) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros(values.shape, np.float32)
+    low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        return np.zeros(values.shape, np.float32)
+    scaled = (np.nan_to_num(values, nan=low, posinf=high, neginf=low) - low) / (high - low)
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32)

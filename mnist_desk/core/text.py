@@ -1,0 +1,23 @@
+"""Text from files and file names, made safe to show: a checkpoint's name or a path may
+hold terminal escape sequences, bidirectional overrides or anything else; shown raw, they
+could clear a terminal or disguise a message. Every such character is written as an
+escape (\\x1b, \\u202e) instead, and very long text is cut."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_SHOWN = 300
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` with control and format characters escaped, at most `limit` characters."""
+    out = "".join(
+        _escaped(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text
+    )
+    return out if len(out) <= limit else out[: limit - 1] + "…"

@@ -1,0 +1,326 @@
+"""Hostile and malformed input: every checkpoint and image the app is handed either loads
+into something usable or is refused with one MnistDeskError line, never another
+exception, never a warning, never a hang."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from mnist_desk.bundled import load_bundled_checkpoint
+from mnist_desk.core.checkpoint import load_checkpoint, save_checkpoint
+from mnist_desk.core.errors import CheckpointError, ImageError
+from mnist_desk.core.files import TEMP_PREFIX, TEMP_SUFFIX, check_save_target
+from mnist_desk.core.images import MAX_SIDE, read_image
+from mnist_desk.core.predictor import Predictor
+
+PAYLOAD = load_bundled_checkpoint().to_payload()
+GOOD_BYTES = io.BytesIO()
+torch.save(PAYLOAD, GOOD_BYTES)
+
+
+def _bytes(payload: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+def _changed(**changes: Any) -> dict[str, Any]:
+    return {**PAYLOAD, **changes}
+
+
+def _weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Any]:
+    state = dict(PAYLOAD["model_state"])
+    key = next(iter(state))
+    state[key] = fn(state[key])
+    return _changed(model_state=state)
+
+
+def _usable(data: bytes) -> None:
+    """Load; on success the model must read a digit with finite probabilities."""
+    try:
+        ckpt = load_checkpoint(data)
+    except CheckpointError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    probs = Predictor.from_checkpoint(ckpt).probabilities(np.zeros((28, 28), np.float32))
+    assert np.isfinite(probs).all() and math.isclose(float(probs.sum()), 1.0, rel_tol=1e-3)
+
+
+MALFORMED = {
+    "versions not a dict": (_changed(versions=[1, 2]), "library versions"),
+    "sparse weights": (_weights(lambda t: t.to_sparse()), "not dense"),
+    "integer weights": (_weights(lambda t: t.round().to(torch.int32)), "wrong type"),
+    "complex weights": (_weights(lambda t: t.to(torch.complex64)), "wrong type"),
+    "history entry of the wrong shape": (_changed(history=[[1, 2]]), "training history"),
+    "history missing fields": (_changed(history=[{"epoch": 1}]), "training history"),
+    "schema_version True": (_changed(schema_version=True), "schema version"),
+    "name not text": (_changed(name=42), "name that is not text"),
+    "optimizer state a list": (_changed(optimizer_state=[1]), "optimizer state"),
+    "test metrics a string": (_changed(test_metrics="99%"), "test metrics"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=str)
+def test_malformed_checkpoints_are_one_line(case: str) -> None:
+    payload, phrase = MALFORMED[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may warn on the way to the refusal
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(_bytes(payload))
+    assert phrase in str(info.value) and "\n" not in str(info.value)
+
+
+def test_half_and_double_precision_weights_are_accepted() -> None:
+    for dtype in (torch.float16, torch.bfloat16, torch.float64):
+        ckpt = load_checkpoint(_bytes(_weights(lambda t, d=dtype: t.to(d))))  # type: ignore[misc]
+        assert Predictor.from_checkpoint(ckpt).predict_array(np.zeros((28, 28), np.float32))
+
+
+def test_random_bytes_are_not_called_code() -> None:
+    with pytest.raises(CheckpointError, match="not a checkpoint") as info:
+        load_checkpoint(np.random.default_rng(0).bytes(3000))
+    assert "run code" not in str(info.value)
+
+
+def test_names_are_shown_with_control_characters_escaped() -> None:
+    ckpt = load_checkpoint(_bytes(_changed(name="\x1b[2J\x1b[31mred\x07\u202e")))
+    assert ckpt.name == "\\x1b[2J\\x1b[31mred\\x07\\u202e"
+
+
+def test_files_over_100_mb_are_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.pt"
+    with open(huge, "wb") as f:
+        f.truncate(101 * 2**20)
+    with pytest.raises(CheckpointError, match="101 MB"):
+        load_checkpoint(huge)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.pt")
+    os.mkfifo(tmp_path / "fifo.png")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load_checkpoint(tmp_path / "fifo.pt")
+    with pytest.raises(ImageError, match="not a regular file"):
+        read_image(tmp_path / "fifo.png")
+
+
+# ---- property-based: anything at all --------------------------------------------------------
+PLAIN = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+TENSORS = st.builds(
+    lambda shape, dtype, sparse: (
+        torch.zeros(shape, dtype=dtype).to_sparse()
+        if sparse and len(shape)
+        else torch.zeros(shape, dtype=dtype)
+    ),
+    st.lists(st.integers(0, 4), max_size=4),
+    st.sampled_from(
+        [torch.float32, torch.float16, torch.int64, torch.uint8, torch.bool, torch.complex64]
+    ),
+    st.booleans(),
+)
+KEYS = sorted(PAYLOAD)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from([*KEYS, "extra"]), value=PLAIN | TENSORS, weight=st.booleans())
+def test_mutated_checkpoints_load_or_are_refused(key: str, value: Any, weight: bool) -> None:
+    payload = dict(PAYLOAD)
+    if weight:  # replace one weight tensor rather than a top-level field
+        state = dict(payload["model_state"])
+        state[sorted(state)[hash(key) % len(state)]] = value
+        payload["model_state"] = state
+    else:
+        payload[key] = value
+    _usable(_bytes(payload))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cut=st.integers(0, len(GOOD_BYTES.getvalue())),
+    flips=st.lists(
+        st.tuples(st.integers(0, len(GOOD_BYTES.getvalue()) - 1), st.integers(0, 255)), max_size=8
+    ),
+)
+def test_damaged_checkpoint_bytes_load_or_are_refused(
+    cut: int, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(GOOD_BYTES.getvalue())
+    for at, value in flips:
+        data[at] = value
+    _usable(bytes(data[: max(cut, len(data) - cut)]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=3000))
+def test_any_bytes_as_a_checkpoint(data: bytes) -> None:
+    _usable(data)
+
+
+MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"]
+FORMATS = {"PNG": ".png", "TIFF": ".tiff", "GIF": ".gif", "JPEG": ".jpg", "BMP": ".bmp"}
+
+
+def _image_bytes(mode: str, size: tuple[int, int], fmt: str, seed: int) -> bytes | None:
+    rng = np.random.default_rng(seed)
+    base = Image.fromarray(rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8), "L")
+    if mode == "I;16":
+        img = Image.fromarray(rng.integers(0, 65536, (size[1], size[0]), dtype=np.uint16))
+    elif mode == "F":
+        img = Image.fromarray(rng.normal(0, 1e3, (size[1], size[0])).astype(np.float32), "F")
+    else:
+        img = base.convert(mode)
+    buffer = io.BytesIO()
+    try:
+        img.save(buffer, format=fmt)
+    except (OSError, ValueError, KeyError):
+        return None  # this format cannot hold this mode: nothing to read
+    return buffer.getvalue()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mode=st.sampled_from(MODES),
+    size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+    fmt=st.sampled_from(sorted(FORMATS)),
+    seed=st.integers(0, 10),
+    cut=st.integers(0, 100),
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+)
+def test_images_in_any_mode_read_or_are_refused(
+    tmp_path_factory: pytest.TempPathFactory,
+    mode: str,
+    size: tuple[int, int],
+    fmt: str,
+    seed: int,
+    cut: int,
+    flips: list[tuple[int, int]],
+) -> None:
+    data = _image_bytes(mode, size, fmt, seed)
+    if data is None:
+        return
+    damaged = bytearray(data)
+    for at, value in flips:
+        if at < len(damaged):
+            damaged[at] = value
+    damaged = damaged[: len(damaged) - len(damaged) * cut // 200]
+    path = tmp_path_factory.mktemp("img") / f"x{FORMATS[fmt]}"
+    path.write_bytes(bytes(damaged))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            gray = read_image(path)
+        except ImageError as exc:
+            assert "\n" not in str(exc)
+            return
+    assert gray.dtype == np.float32 and gray.ndim == 2 and max(gray.shape) <= MAX_SIDE
+    assert np.isfinite(gray).all() and gray.min() >= 0.0 and gray.max() <= 1.0
+
+
+# ---- images: read right --------------------------------------------------------------------
+def _four(size: int = 200) -> np.ndarray:
+    """A dark 4 on white paper, floats: 1 paper, 0 ink."""
+    img = Image.new("L", (size, size), 255)
+    d = ImageDraw.Draw(img)
+    d.line([(120, 20), (40, 130), (160, 130)], fill=0, width=14)
+    d.line([(120, 20), (120, 185)], fill=0, width=14)
+    return np.asarray(img, np.float64) / 255.0
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor.from_checkpoint(load_bundled_checkpoint())
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("16-bit", lambda f: Image.fromarray((f * 65535).astype(np.uint16))),
+        ("16-bit, 12 bits used", lambda f: Image.fromarray((f * 4095).astype(np.uint16))),
+        ("float 0..1", lambda f: Image.fromarray(f.astype(np.float32), "F")),
+        ("float 0..255", lambda f: Image.fromarray((f * 255).astype(np.float32), "F")),
+        ("32-bit int", lambda f: Image.fromarray((f * 4000 + 100).astype(np.int32), "I")),
+        ("grey paper", lambda f: Image.fromarray(((0.55 + 0.25 * f) * 255).astype(np.uint8))),
+    ],
+)
+def test_wide_and_faint_images_are_scaled_by_their_real_range(
+    tmp_path: Path, predictor: Predictor, name: str, make: Callable[[np.ndarray], Image.Image]
+) -> None:
+    path = tmp_path / "four.tiff"
+    make(_four()).save(path)
+    reading = predictor.predict(read_image(path))
+    assert reading is not None and reading.digit == 4 and reading.confidence > 0.8, name
+
+
+def test_a_decompression_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    Image.new("1", (13000, 13000), 1).save(tmp_path / "bomb.png", optimize=True)
+    assert (tmp_path / "bomb.png").stat().st_size < 100_000
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageError, match="13,000×13,000 pixels"):
+            read_image(tmp_path / "bomb.png")
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_large_photo_is_decoded_small(tmp_path: Path, predictor: Predictor) -> None:
+    img = Image.fromarray((_four() * 255).astype(np.uint8)).resize((7000, 7000))
+    img.save(tmp_path / "photo.jpg", quality=85)
+    start = time.perf_counter()
+    gray = read_image(tmp_path / "photo.jpg")
+    assert time.perf_counter() - start < 2.0 and max(gray.shape) <= MAX_SIDE
+    reading = predictor.predict(gray)
+    assert reading is not None and reading.digit == 4
+
+
+# ---- saving ----------------------------------------------------------------------------------
+def test_save_targets_are_checked_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "folder.pt").mkdir()
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "folder.pt", tmp_path / "file" / "m.pt", tmp_path / ("m" * 256)):
+        with pytest.raises(OSError):
+            check_save_target(bad)
+    assert check_save_target(tmp_path / "new" / "m.pt") == tmp_path / "new" / "m.pt"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)] == []
+
+
+def test_a_checkpoint_named_near_the_limit_can_be_overwritten(tmp_path: Path) -> None:
+    ckpt = load_bundled_checkpoint()
+    path = tmp_path / ("m" * 250 + ".pt")
+    save_checkpoint(ckpt, path)
+    save_checkpoint(ckpt, path)  # the temporary name fits the limit too
+    assert load_checkpoint(path).name == ckpt.name
+
+
+def test_stale_temporaries_are_removed_on_the_next_save(tmp_path: Path) -> None:
+    stale = tmp_path / f"{TEMP_PREFIX}killed{TEMP_SUFFIX}"
+    fresh = tmp_path / f"{TEMP_PREFIX}saving-now{TEMP_SUFFIX}"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    save_checkpoint(load_bundled_checkpoint(), tmp_path / "m.pt")
+    assert not stale.exists() and fresh.exists()  # another process may be saving that one
