@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # imported where they are used, so that --help and the app st
 
     from mnist_desk.core.checkpoint import Checkpoint
     from mnist_desk.core.config import ModelConfig, SettingField, TrainConfig
-    from mnist_desk.core.metrics import EpochMetrics
+    from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
+    from mnist_desk.core.runs import RunLibrary, RunRecorder
     from mnist_desk.core.training import Trainer
 
 PROG = "mnist-desk"
@@ -57,22 +58,44 @@ def _build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the app (the default)")
     gui.add_argument("--checkpoint", metavar="PATH", help="open this checkpoint at start")
 
-    train = sub.add_parser("train", help="train a model and save a checkpoint")
+    train = sub.add_parser("train", help="train a model, record the run, save a checkpoint")
     _add_train_arguments(train)
 
     ev = sub.add_parser("evaluate", help="test loss and accuracy on the 10,000 test images")
-    ev.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    _add_checkpoint(ev)
     _add_data(ev)
     _add_json(ev, "one object with test_loss, test_acc, n, per_class_acc")
 
     pr = sub.add_parser("predict", help="classify image files")
     pr.add_argument("images", nargs="+", metavar="IMAGE")
-    pr.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    _add_checkpoint(pr)
     _add_json(pr, "one object per image")
 
     sm = sub.add_parser("summary", help="the model's layers, shapes and parameter counts")
-    sm.add_argument("--checkpoint", metavar="PATH", help="default: the bundled model")
+    _add_checkpoint(sm)
+
+    from mnist_desk.cli_runs import add_runs_parser
+
+    add_runs_parser(sub, _add_runs_dir, _add_json)
     return parser
+
+
+def _add_checkpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--checkpoint",
+        metavar="PATH_OR_RUN",
+        help="a checkpoint file or the id of a run (see `mnist-desk runs`); "
+        "default: the bundled model",
+    )
+    _add_runs_dir(p)
+
+
+def _add_runs_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        help="the runs library (default: $MNIST_DESK_RUNS, then the user's data folder)",
+    )
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -96,6 +119,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         _add_setting_flag(group, s, seed_recipe[s.name])
     p.add_argument("--out", metavar="PATH", help="checkpoint file (default: a dated name here)")
     p.add_argument("--name", help="the model's name, shown in the app")
+    _add_runs_dir(p)
     _add_json(p, "one object per epoch (and nothing else)")
 
 
@@ -132,9 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (2)
         return int(exc.code or 0)
+    from mnist_desk.cli_runs import runs_command
     from mnist_desk.core.errors import MnistDeskError
 
-    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary}
+    handlers = {
+        "train": _train,
+        "evaluate": _evaluate,
+        "predict": _predict,
+        "summary": _summary,
+        "runs": runs_command,
+    }
     try:
         if args.command in handlers:
             return handlers[args.command](args)
@@ -207,6 +238,8 @@ def _train(args: argparse.Namespace) -> int:
     from mnist_desk.core.device import describe_device
     from mnist_desk.core.errors import ConfigError
     from mnist_desk.core.model import build_model, count_parameters
+    from mnist_desk.core.presets import matching_preset
+    from mnist_desk.core.runs import RunLibrary, RunRecorder
     from mnist_desk.core.training import Trainer
 
     try:
@@ -220,22 +253,67 @@ def _train(args: argparse.Namespace) -> int:
     stop = threading.Event()
     trainer = Trainer(model_cfg, train_cfg, data, stop_event=stop)
     params = count_parameters(build_model(model_cfg))
+    name = args.name or out.stem
+    library = RunLibrary(args.runs_dir)
+    recorder = RunRecorder.create(
+        library,
+        model_cfg,
+        train_cfg,
+        name=name,
+        preset=matching_preset(model_cfg, train_cfg) or f"{args.preset}, changed",
+        device=describe_device(trainer.device),
+        params=params,
+    )
     _info(
         f"training the {model_cfg.arch} model ({params:,} parameters, preset {args.preset}) "
-        f"for {train_cfg.epochs} "
-        f"epochs on {describe_device(trainer.device)}, data from {data.folder}",
+        f"for {train_cfg.epochs} epochs on {describe_device(trainer.device)}, data from "
+        f"{data.folder}; recorded as run {recorder.id} in {library.folder}",
         args,
     )
-    with _Interrupts(stop):
-        _run_training(trainer, args)
-    if trainer.stopped:
-        _info("stopped early; evaluating the weights as they are", args)
-        trainer.evaluate_test()
-    name = args.name or out.stem
+    _record_training(trainer, recorder, name, stop, args)
     path = save_checkpoint(trainer.to_checkpoint(name), out)
     acc = trainer.evaluate_test().accuracy
     _info(f"saved {path} (test accuracy {acc:.2f}%)", args)
+    _prune(library, args)
     return 0
+
+
+def _record_training(
+    trainer: Trainer, recorder: RunRecorder, name: str, stop: threading.Event, args: Any
+) -> None:
+    """Train with the run recorded; whatever ends it, the record says how it ended."""
+    from mnist_desk.core.errors import MnistDeskError
+    from mnist_desk.core.runs import recorded
+
+    try:
+        with _Interrupts(stop):
+            _run_training(recorded(trainer, recorder, name), trainer.config.epochs, args)
+    except MnistDeskError as exc:
+        recorder.finish("failed", message=str(exc))
+        raise
+    except KeyboardInterrupt:
+        recorder.finish("failed", message="aborted (Ctrl+C twice)")
+        raise
+    if trainer.stopped:
+        _info("stopped early; evaluating the weights as they are", args)
+        trainer.evaluate_test()
+        recorder.finish("stopped", trainer.to_checkpoint(name))
+    else:
+        recorder.finish("finished")
+    if recorder.problem:
+        _info(f"{PROG}: warning: {recorder.problem}", args)
+
+
+def _prune(library: RunLibrary, args: argparse.Namespace) -> None:
+    limits = library.limits()
+    removed = library.prune(limits)
+    if removed:
+        _info(
+            f"the runs library keeps at most {limits.max_runs} runs and "
+            f"{limits.max_bytes / 2**30:g} GB: removed the {len(removed)} oldest unpinned "
+            f"({', '.join(r.id for r in removed[:5])}{' …' if len(removed) > 5 else ''})",
+            args,
+        )
 
 
 def _check_out(out: Path) -> None:
@@ -277,12 +355,14 @@ class _DownloadReport:
             self.bar = None
 
 
-def _run_training(trainer: Trainer, args: argparse.Namespace) -> None:
+def _run_training(
+    metrics: Iterable[BatchMetrics | EpochMetrics], epochs: int, args: argparse.Namespace
+) -> None:
     from mnist_desk.core.metrics import EpochMetrics
 
     show_bar = sys.stderr.isatty()
     bar = None
-    for m in trainer:
+    for m in metrics:
         if isinstance(m, EpochMetrics):
             if bar is not None:
                 bar.close()
@@ -291,7 +371,7 @@ def _run_training(trainer: Trainer, args: argparse.Namespace) -> None:
             continue
         if show_bar:
             if bar is None:
-                bar = _progress_bar(m.epoch, trainer.config.epochs, m.batches)
+                bar = _progress_bar(m.epoch, epochs, m.batches)
             bar.update(1)
             if m.batch % 10 == 0 or m.batch == m.batches:
                 bar.set_postfix(
@@ -342,21 +422,26 @@ def _report_epoch(m: EpochMetrics, args: argparse.Namespace) -> None:
     )
 
 
-def _load_checkpoint(path: str | None) -> Checkpoint:
+def _load_checkpoint(args: argparse.Namespace) -> Checkpoint:
+    """--checkpoint as a file, else as a run's id; the bundled model when not given."""
     from mnist_desk.core.checkpoint import load_checkpoint
+    from mnist_desk.core.runs import RunLibrary
 
-    if path:
-        return load_checkpoint(path)
-    from mnist_desk.bundled import load_bundled_checkpoint
+    given = args.checkpoint
+    if not given:
+        from mnist_desk.bundled import load_bundled_checkpoint
 
-    return load_bundled_checkpoint()
+        return load_bundled_checkpoint()
+    if os.path.lexists(given) or os.sep in given or given.endswith((".pt", ".pth", ".ckpt")):
+        return load_checkpoint(given)
+    return RunLibrary(args.runs_dir).checkpoint(given)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from mnist_desk.core.data import load_mnist
     from mnist_desk.core.evaluation import evaluate
 
-    checkpoint = _load_checkpoint(args.checkpoint)
+    checkpoint = _load_checkpoint(args)
     data = load_mnist(args.data, progress=_DownloadReport())
     result = evaluate(checkpoint.build_model(), data.test_images, data.test_labels)
     if args.json:
@@ -380,7 +465,7 @@ def _predict(args: argparse.Namespace) -> int:
     from mnist_desk.core.images import read_image
     from mnist_desk.core.predictor import Predictor
 
-    predictor = Predictor.from_checkpoint(_load_checkpoint(args.checkpoint))
+    predictor = Predictor.from_checkpoint(_load_checkpoint(args))
     status = 0
     for path in args.images:
         try:
@@ -414,7 +499,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _summary(args: argparse.Namespace) -> int:
     from mnist_desk.core.summary import format_summary, layer_summary
 
-    checkpoint = _load_checkpoint(args.checkpoint)
+    checkpoint = _load_checkpoint(args)
     print(f"{checkpoint.name}: {checkpoint.model_config}")
     print(format_summary(layer_summary(checkpoint.build_model())))
     return 0

@@ -5,7 +5,8 @@
         python scripts/take_screenshots.py /tmp/hidpi
 
 It draws digits with real mouse events, starts a training run on MNIST (found as the app
-finds it) and captures the screen while it runs.
+finds it) and captures the screen while it runs. The Runs tab shows the library the app
+finds (MNIST_DESK_RUNS chooses one), its last three runs overlaid.
 """
 
 from __future__ import annotations
@@ -114,15 +115,16 @@ def main() -> int:
     wait(1.5)
     shoot(window, args.out / "augmentation-preview.png")
     window.train_tab.views.setCurrentWidget(window.train_tab.curves)
+    runs = window.runs_tab
+    window.tabs.setCurrentWidget(runs)
+    runs.select([r.id for r in runs.runs if r.status != "damaged"][-3:])
     for path in args.compare:
         from mnist_desk.core.checkpoint import load_checkpoint
-        from mnist_desk.gui.checkpoint_files import reference_label
 
-        ckpt = load_checkpoint(path)
-        window.train_tab.add_reference_curves(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
-    if args.compare:
-        shoot(window, args.out / "compare-runs.png")
-        window.train_tab.clear_reference_curves()
+        runs.add_file_to_comparison(load_checkpoint(path))
+    wait(0.5)
+    shoot(window, args.out / "runs-tab.png")
+    runs.clear_comparison()
 
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)

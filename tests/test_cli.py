@@ -348,3 +348,47 @@ def test_missing_system_libraries_are_named_at_once(monkeypatch: pytest.MonkeyPa
     assert "libxcb-cursor.so.0, libxcb-icccm.so.4" in text
     assert "apt install libxcb-cursor0 libxcb-icccm4" in text
     assert "dnf install xcb-util-cursor xcb-util-wm" in text
+
+
+# ---- the runs library on the command line ----------------------------------------------------
+RUN_KEYS = {"id", "name", "status", "started", "preset", "params", "epochs_done", "epochs",
+            "test_acc", "best_test_acc", "seconds", "device", "checkpoint"}  # fmt: skip
+
+
+def test_runs_list_show_export_and_remove(tiny_dir: Path, tmp_path: Path) -> None:
+    runs_dir = str(tmp_path / "runs")
+    out = tmp_path / "r.pt"
+    flags = ["--data", str(tiny_dir), "--epochs", "2", "--runs-dir", runs_dir, "--json"]
+    assert main(["train", *flags, "--out", str(out), "--name", "my run"]) == 0
+    listing = _run("runs", "--json", "--runs-dir", runs_dir)
+    records = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert len(records) == 1 and set(records[0]) >= RUN_KEYS
+    run = records[0]
+    assert (run["name"], run["status"], run["epochs_done"], run["epochs"]) == (
+        "my run", "finished", 2, 2,
+    )  # fmt: skip
+    assert run["params"] == 24210 and run["test_acc"] == load_checkpoint(out).test_acc
+    shown = json.loads(
+        _run("runs", "show", run["id"][:10], "--json", "--runs-dir", runs_dir).stdout
+    )
+    assert [h["epoch"] for h in shown["history"]] == [1, 2] and shown["machine"]["host"]
+    evaluated = _run("evaluate", "--checkpoint", run["id"], "--runs-dir", runs_dir,
+                     "--data", str(tiny_dir), "--json")  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["test_acc"] == run["test_acc"]
+    csv_path = tmp_path / "m.csv"
+    assert (
+        _run("runs", "export", run["id"], "--csv", str(csv_path), "--runs-dir", runs_dir).returncode
+        == 0
+    )
+    assert csv_path.read_text().splitlines()[0].startswith("epoch,epochs,train_loss")
+    assert _run("runs", "rm", run["id"], "--runs-dir", runs_dir).returncode == 0
+    assert _run("runs", "--json", "--runs-dir", runs_dir).stdout == ""
+    missing = _run("runs", "show", "nope", "--runs-dir", runs_dir)
+    assert missing.returncode == 1 and "no run with the id nope" in missing.stderr
+
+
+def test_runs_limits_on_the_cli(tmp_path: Path) -> None:
+    runs_dir = str(tmp_path / "runs")
+    result = _run("runs", "limits", "--max-runs", "3", "--max-gb", "1", "--runs-dir", runs_dir)
+    assert result.returncode == 0 and "at most 3 runs and 1 GB" in result.stdout

@@ -22,6 +22,7 @@ from mnist_desk.core.config import AugmentConfig, TrainConfig
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import TrainingError
 from mnist_desk.core.evaluation import evaluate
+from mnist_desk.core.runs import RunRecorder, recorded
 from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
 
 MIN_SAMPLES = 5
@@ -99,9 +100,11 @@ def finetune(
     config: TrainConfig | None = None,
     stop_event: threading.Event | None = None,
     progress: Callable[[BatchMetrics | EpochMetrics], None] | None = None,
+    recorder: RunRecorder | None = None,
 ) -> tuple[Checkpoint, FinetuneReport]:
     """Fine-tune `checkpoint` on the user's samples `mine` (MNIST-form uint8 images and
-    labels); return the new checkpoint and the before/after report."""
+    labels); return the new checkpoint and the before/after report. With a `recorder`,
+    the fine-tune is recorded as a run of its own (core.runs)."""
     images, labels = mine
     if len(labels) < MIN_SAMPLES:
         raise TrainingError(
@@ -121,7 +124,9 @@ def finetune(
         stop_event=stop_event,
         initial_weights=checkpoint.model_state,
     )
-    for metrics in trainer:
+    name = f"{checkpoint.name}, taught your handwriting"
+    metrics_seen = recorded(trainer, recorder, name) if recorder is not None else trainer
+    for metrics in metrics_seen:
         if progress is not None:
             progress(metrics)
     after = trainer.evaluate_test().accuracy
@@ -130,7 +135,7 @@ def finetune(
         mnist_before, after, mine_before, _accuracy(final, *held), len(train_idx), len(held_idx)
     )
     tuned = dataclasses.replace(
-        trainer.to_checkpoint(f"{checkpoint.name}, taught your handwriting"),
+        trainer.to_checkpoint(name),
         history=checkpoint.history,  # the run that made the model, not this short one
         batch_curve=checkpoint.batch_curve,
         train_config=checkpoint.train_config,

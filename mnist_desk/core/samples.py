@@ -15,7 +15,6 @@ import datetime as _dt
 import json
 import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,22 +26,12 @@ from PIL import Image
 from mnist_desk.core.errors import ImageError
 from mnist_desk.core.files import write_atomically
 from mnist_desk.core.images import read_image
+from mnist_desk.core.places import user_data_dir
 from mnist_desk.core.preprocess import to_mnist
 from mnist_desk.core.text import shown
 
 INDEX = "index.json"
 FILE_NAME = re.compile(r"^[0-9A-Za-z-]{1,64}_[0-9]\.png$")  # <id>_<label>.png, nothing else
-
-
-def user_data_dir() -> Path:
-    """The platform's per-user data folder for this app."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-        return base / "mnist-desk"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "mnist-desk"
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "mnist-desk"
 
 
 @dataclass(frozen=True)

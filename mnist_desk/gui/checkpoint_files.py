@@ -9,24 +9,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint
+from mnist_desk.core.checkpoint import load_checkpoint
 from mnist_desk.core.errors import CheckpointError, MnistDeskError
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.recent_files import RecentFiles
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
-
-
-def reference_label(ckpt: Checkpoint) -> str:
-    """A compared run's name with the settings that tell runs apart."""
-    t = ckpt.train_config
-    if t is None:
-        return ckpt.name
-    acc = f", test {ckpt.test_acc:.2f}%" if ckpt.test_acc is not None else ""
-    return (
-        f"{ckpt.name} ({ckpt.model_config.arch}, {t.optimizer} lr {t.lr:g}, "
-        f"batch {t.batch_size}, {t.epochs} epochs{acc})"
-    )
 
 
 class CheckpointFiles(QObject):

@@ -82,7 +82,10 @@ def ema(values: np.ndarray, weight: float, start: float | None) -> np.ndarray:
 
 
 class TrainingCurves(pg.GraphicsLayoutWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """`show_live`: the live run's curves have legend entries (off where the plot only
+    compares other runs)."""
+
+    def __init__(self, parent: QWidget | None = None, *, show_live: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("trainingCurves")
         self.setAccessibleName("Training curves: loss and accuracy per batch and per epoch")
@@ -98,11 +101,11 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         for plot in (self.loss_plot, self.acc_plot):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-        self.raw_loss = self._curve(self.loss_plot, RAW, 1, "batch")
-        self.smooth_loss = self._curve(self.loss_plot, SMOOTH, 2, "smoothed")
+        self.raw_loss = self._curve(self.loss_plot, RAW, 1, "batch" if show_live else None)
+        self.smooth_loss = self._curve(self.loss_plot, SMOOTH, 2, "smoothed" if show_live else None)
         self.raw_acc = self._curve(self.acc_plot, RAW, 1, None)
         self.smooth_acc = self._curve(self.acc_plot, SMOOTH, 2, None)
-        self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot, legend=True)
+        self.epoch_loss, self.test_loss = self._epoch_markers(self.loss_plot, legend=show_live)
         self.epoch_acc, self.test_acc = self._epoch_markers(self.acc_plot, legend=False)
         for axis in (self.acc_plot.getAxis("bottom"), self.acc_plot.getAxis("left")):
             axis.enableAutoSIPrefix(False)  # "epoch", not "epoch (x0.001)"

@@ -57,7 +57,12 @@ class Handwriting(QObject):
             )
             return
         worker = FinetuneWorker(
-            self.session.checkpoint, self.store, self.workspace.cache, self.workspace.data_dir
+            self.session.checkpoint,
+            self.store,
+            self.workspace.cache,
+            self.workspace.data_dir,
+            self.workspace.runs,
+            self.session.run_id,
         )
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
@@ -80,12 +85,16 @@ class Handwriting(QObject):
 
     def _on_worker_finished(self, taught: Taught) -> None:
         self.last_report = taught.report
-        self.session.set_trained(taught.checkpoint)
+        if taught.run_id is not None:
+            self.session.set_from_run(taught.checkpoint, taught.run_id)
+            kept = "It is kept in the Runs tab and is now the current model."
+        else:
+            self.session.set_trained(taught.checkpoint)
+            kept = "It is now the current model (unsaved: the run could not be recorded)."
+        self.workspace.runs_changed.emit()
         self.finished.emit(taught.report)
         QMessageBox.information(
-            self.parent_widget,
-            "Taught your handwriting",
-            taught.report.summary() + "\n\nThe taught model is now the current model (unsaved).",
+            self.parent_widget, "Taught your handwriting", f"{taught.report.summary()}\n\n{kept}"
         )
 
     def _on_worker_failed(self, message: str) -> None:

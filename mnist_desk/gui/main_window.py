@@ -24,13 +24,14 @@ from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.samples import SampleStore
 from mnist_desk.gui.about import show_about
 from mnist_desk.gui.canvas_panel import CanvasPanel
-from mnist_desk.gui.checkpoint_files import CheckpointFiles, reference_label
+from mnist_desk.gui.checkpoint_files import CheckpointFiles
 from mnist_desk.gui.draw_tab import DrawTab
 from mnist_desk.gui.explorer_tab import ExplorerTab
 from mnist_desk.gui.handwriting import Handwriting
 from mnist_desk.gui.live_reading import LiveReading
 from mnist_desk.gui.network_tab import NetworkTab
 from mnist_desk.gui.recent_files import RecentFiles
+from mnist_desk.gui.runs_tab import RunsTab
 from mnist_desk.gui.threads import work_threads
 from mnist_desk.gui.train_tab import TrainTab
 from mnist_desk.gui.window_settings import read_window_settings, write_window_settings
@@ -64,9 +65,7 @@ ACTIONS: tuple[ActionSpec | str, ...] = (
     ActionSpec(
         "File", "compare_action", "&Compare With Checkpoints…", "files.compare_dialog", (), "train"
     ),
-    ActionSpec(
-        "File", "clear_compare_action", "C&lear Comparisons", "train_tab.clear_reference_curves"
-    ),
+    ActionSpec("File", "clear_compare_action", "C&lear Comparisons", "runs_tab.clear_comparison"),
     ActionSpec("File/&Export", "export_onnx_action", "&ONNX…", "files.export_onnx"),
     SEPARATOR,
     ActionSpec(
@@ -80,9 +79,7 @@ ACTIONS: tuple[ActionSpec | str, ...] = (
     ),
     ActionSpec("Edit", "paste_action", "&Paste Image", "paste_image", ("Paste",), "", True),
     ActionSpec("Tools", "browse_samples_action", "&My Handwriting…", "handwriting.browse"),
-    ActionSpec(
-        "Tools", "teach_action", "&Teach It My Handwriting", "handwriting.start", (), "play"
-    ),
+    ActionSpec("Tools", "teach_action", "&Teach It My Handwriting", "teach", (), "play"),
     ActionSpec("Tools", "stop_teach_action", "&Stop Teaching", "handwriting.stop", (), "stop"),
     ActionSpec("Help", "about_action", "&About MNIST Desk", "show_about", (), "about"),
 )
@@ -93,6 +90,7 @@ TABS = (
     ("network_tab", "&Network", "network", "&Network"),
     ("explorer_tab", "&Explore", "explore", "&Explore Test Set"),
     ("train_tab", "&Train", "train", "&Train"),
+    ("runs_tab", "&Runs", "runs", "&Runs"),
 )
 
 
@@ -132,6 +130,7 @@ class MainWindow(QMainWindow):
         self.network_tab = NetworkTab(self.session, self.panel, self.reading)
         self.explorer_tab = ExplorerTab(self.workspace)
         self.train_tab = TrainTab(self.workspace)
+        self.runs_tab = RunsTab(self.workspace)
         self.handwriting = Handwriting(self.workspace, self)
         self.recent = RecentFiles(self.settings, self)
         self.files = CheckpointFiles(self, self.session, self.settings, self.recent)
@@ -157,6 +156,9 @@ class MainWindow(QMainWindow):
         self.recent.chosen.connect(self.open_checkpoint)
         self.files.opened.connect(self.train_tab.show_history)
         self.files.compared.connect(self._on_files_compared)
+        self.runs_tab.open_requested.connect(self.open_run)
+        self.runs_tab.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.train_tab.train_requested.connect(self.train)
         self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.model_changed.connect(self._on_session_model_changed)
         self.session.dirty_changed.connect(self.setWindowModified)
@@ -256,6 +258,7 @@ class MainWindow(QMainWindow):
     def _on_session_model_changed(self) -> None:
         s = self.session
         where = " (bundled)" if s.is_bundled else (f" — {s.path.name}" if s.path else "")
+        where = f" — run {s.run_id}" if s.run_id and not s.path else where
         self.setWindowTitle(f"{s.name}{where}[*] — {APP_NAME}")
         self.setWindowModified(s.dirty)
         self.model_status.setText(f"Model: {s.name}")
@@ -284,6 +287,29 @@ class MainWindow(QMainWindow):
     # ---- files, the canvas, the other tabs ---------------------------------------------
     def open_checkpoint(self, path: str | Path) -> bool:
         return self.files.open(path)
+
+    def train(self) -> None:
+        """Train with the form's recipe, once nothing unkept would be replaced."""
+        if not self.train_tab.is_running() and self.files.maybe_save():
+            self.train_tab.start_training()
+
+    def teach(self) -> None:
+        if self.files.maybe_save():
+            self.handwriting.start()
+
+    def open_run(self, run_id: str) -> bool:
+        """Make a run's model (its best epoch by validation, else its last) current."""
+        if self.train_tab.is_running() or not self.files.maybe_save():
+            return False
+        try:
+            checkpoint = self.workspace.runs.checkpoint(run_id)
+        except MnistDeskError as exc:
+            QMessageBox.critical(self, "Cannot open the run", str(exc))
+            return False
+        self.session.set_from_run(checkpoint, run_id)
+        self.train_tab.show_history(checkpoint)
+        self.statusBar().showMessage(f"Opened the run {checkpoint.name}", 5000)
+        return True
 
     def revert_to_bundled(self) -> None:
         if self.train_tab.is_running() or not self.files.maybe_save():
@@ -315,8 +341,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"A test image of a {label}, as MNIST has it", 5000)
 
     def _on_files_compared(self, ckpt: Checkpoint) -> None:
-        self.train_tab.add_reference_curves(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
-        self.tabs.setCurrentWidget(self.train_tab)
+        self.runs_tab.add_file_to_comparison(ckpt)
+        self.tabs.setCurrentWidget(self.runs_tab)
 
     # ---- settings and closing ------------------------------------------------------------
     def _read_settings(self) -> None:
@@ -334,6 +360,9 @@ class MainWindow(QMainWindow):
         write_window_settings(self.settings, self, self.tabs, self.train_tab.settings())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and not self._may_stop_running_work():
+            event.ignore()  # Cancel: everything goes on as it was
+            return
         self.explorer_tab.shutdown()
         self.handwriting.shutdown()
         self.train_tab.shutdown_jobs(2000)
@@ -351,7 +380,29 @@ class MainWindow(QMainWindow):
         self.write_settings()
         event.accept()
 
+    def _may_stop_running_work(self) -> bool:
+        """Ask before closing stops a training run or a teaching; False: Cancel."""
+        work = [
+            name
+            for name, running in (
+                ("a model is training", self.train_tab.is_running()),
+                ("your handwriting is being taught", self.handwriting.is_running()),
+            )
+            if running
+        ]
+        if not work:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Quit While Training",
+            f"{' and '.join(work).capitalize()}. Stop and quit? What is finished so far "
+            "is kept in the Runs tab.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_train_tab_finished(self) -> None:
+        self.runs_tab.prune()
         if self._closing:
-            self._closing = False
             self.close()

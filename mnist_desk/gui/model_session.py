@@ -24,6 +24,7 @@ class ModelSession(QObject):
         self.predictor = Predictor()
         self.checkpoint: Checkpoint | None = None
         self.path: Path | None = None  # where it was opened from or saved to
+        self.run_id: str | None = None  # the run of the runs library it comes from
         self.is_bundled = False
         self.dirty = False
         self.predictor_label = ""
@@ -44,11 +45,18 @@ class ModelSession(QObject):
 
     # ---- changing the current model ----------------------------------------------------
     def _set(
-        self, checkpoint: Checkpoint, path: Path | None, *, bundled: bool, dirty: bool
+        self,
+        checkpoint: Checkpoint,
+        path: Path | None,
+        *,
+        bundled: bool,
+        dirty: bool,
+        run_id: str | None = None,
     ) -> None:
         model = checkpoint.build_model()
         self.predictor.set_model(model)
         self.checkpoint, self.path, self.is_bundled = checkpoint, path, bundled
+        self.run_id = run_id
         self._parameter_count = sum(p.numel() for p in model.parameters())
         self.predictor_label = checkpoint.name
         self._set_dirty(dirty)
@@ -79,8 +87,13 @@ class ModelSession(QObject):
         return saved
 
     def set_trained(self, checkpoint: Checkpoint) -> None:
-        """A model just trained here: current, and unsaved until the user saves it."""
+        """A model trained here but kept nowhere (its run could not be recorded): current,
+        and unsaved until the user saves it."""
         self._set(checkpoint, None, bundled=False, dirty=True)
+
+    def set_from_run(self, checkpoint: Checkpoint, run_id: str) -> None:
+        """A model kept in the runs library becomes current: nothing to save."""
+        self._set(checkpoint, None, bundled=False, dirty=False, run_id=run_id)
 
     def rename(self, name: str) -> None:
         if self.checkpoint is not None and name != self.checkpoint.name:

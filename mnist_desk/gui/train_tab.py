@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnist_desk.core.checkpoint import Checkpoint
+from mnist_desk.core.checkpoint import Checkpoint, describe_accuracy
 from mnist_desk.core.device import available_devices
-from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
+from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
 from mnist_desk.gui.augment_preview import AugmentPreview
 from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.dataset_box import DatasetBox
 from mnist_desk.gui.train_form import TrainForm
-from mnist_desk.gui.training_worker import TrainingWorker
+from mnist_desk.gui.training_worker import TrainingOutcome, TrainingWorker
+from mnist_desk.gui.wheel_guard import WheelGuard, guard_wheel
 from mnist_desk.gui.workspace import Workspace
 
 TABLE_COLUMNS = ["Epoch", "Train loss", "Train acc", "Test loss", "Test acc", "Time", "LR"]
@@ -51,6 +52,7 @@ def format_duration(seconds: float) -> str:
 class TrainTab(QWidget):
     running_changed = Signal(bool)
     finished = Signal()  # the worker thread has ended (normally, stopped or failed)
+    train_requested = Signal()  # Train pressed: the window checks nothing unkept is lost
     device_changed = Signal()  # the device chosen in the form
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -63,6 +65,7 @@ class TrainTab(QWidget):
         self._started_at = 0.0
         self._latest: BatchMetrics | None = None
         self._salvaged: Checkpoint | None = None  # a failed run's last good epoch
+        self._stopped: TrainingOutcome | None = None  # a stopped run the user may choose
         # everything the run shows is redrawn when metrics arrive, four times a second
         # whatever the batch rate: painting competes with training for the CPU
         # (benchmarks/gui_responsiveness.py)
@@ -80,6 +83,8 @@ class TrainTab(QWidget):
         settings_layout.addWidget(self.form)
         settings_layout.addWidget(self.dataset)
         settings_layout.addStretch(1)
+        self._wheel_guard = WheelGuard(self)
+        guard_wheel(settings, self._wheel_guard)
         scroll = QScrollArea()
         scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
@@ -98,7 +103,7 @@ class TrainTab(QWidget):
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setAccessibleName("Stop training")
         self.stop_button.setToolTip("Stop after the current batch and keep the model")
-        self.train_button.clicked.connect(self.start_training)
+        self.train_button.clicked.connect(self.train_requested)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         buttons = QHBoxLayout()
@@ -128,6 +133,15 @@ class TrainTab(QWidget):
         self.status_label = QLabel("Set the recipe and press Train.")
         self.status_label.setObjectName("trainStatus")
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label.setWordWrap(True)
+        self.use_button = QPushButton("Use This Model")
+        self.use_button.setObjectName("useStoppedModel")
+        self.use_button.setToolTip("Make the stopped run's model the current one")
+        self.use_button.setVisible(False)
+        self.use_button.clicked.connect(self.use_stopped_model)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.use_button)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setObjectName("epochTable")
         self.table.setAccessibleName("Results per epoch")
@@ -144,7 +158,7 @@ class TrainTab(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.views, 1)
         top_layout.addWidget(self.progress)
-        top_layout.addWidget(self.status_label)
+        top_layout.addLayout(status_row)
         right.addWidget(top)
         right.addWidget(self.table)
         right.setStretchFactor(0, 3)
@@ -196,7 +210,10 @@ class TrainTab(QWidget):
             name=name,
             data_dir=self.workspace.data_dir,
             cache=self.workspace.cache,
+            library=self.workspace.runs,
+            preset=self.form.current_preset() or "custom",
         )
+        worker.run_updated.connect(lambda _run_id: self.workspace.runs_changed.emit())
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
@@ -207,6 +224,8 @@ class TrainTab(QWidget):
         self.curves.set_epochs(train_cfg.epochs)
         self._latest = None
         self._salvaged = None
+        self._stopped = None
+        self.use_button.setVisible(False)
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
@@ -297,19 +316,46 @@ class TrainTab(QWidget):
             self.table.setItem(row, col, item)
         self.table.scrollToBottom()
 
-    def _on_worker_finished(self, checkpoint: Checkpoint | None) -> None:
+    def _on_worker_finished(self, outcome: TrainingOutcome) -> None:
         elapsed = format_duration(time.perf_counter() - self._started_at)
+        checkpoint = outcome.checkpoint
         if checkpoint is None:
             self.status_label.setText("Stopped before training began.")
             self.session.restore_predictor()
             return
-        self.session.set_trained(checkpoint)
-        stopped = self._job.worker is not None and self._job.worker.stop_event.is_set()
-        verb = "Stopped" if stopped else "Finished"
+        acc = describe_accuracy(checkpoint.test_acc)
+        kept = "kept in the Runs tab" if outcome.run_id else f"not kept: {outcome.record_problem}"
+        if outcome.stopped:  # the user's model stays current unless they choose this one
+            self.session.restore_predictor()
+            self._stopped = outcome
+            self.use_button.setVisible(True)
+            self.status_label.setText(
+                f"Stopped after {elapsed} at epoch {len(checkpoint.history)} of "
+                f"{self._epochs_planned()}: test accuracy {acc}. The run is {kept}; "
+                "the model you had is still the current one."
+            )
+            return
+        self._make_current(outcome)
         self.status_label.setText(
-            f"{verb} after {elapsed}: test accuracy {checkpoint.test_acc:.2f}%. "
-            "The trained model is now the current model (unsaved)."
+            f"Finished after {elapsed}: test accuracy {acc}. The run is {kept}, and its "
+            "model is now the current one."
         )
+
+    def _make_current(self, outcome: TrainingOutcome) -> None:
+        if outcome.checkpoint is None:
+            return
+        if outcome.run_id is not None:
+            self.session.set_from_run(outcome.checkpoint, outcome.run_id)
+        else:  # kept nowhere: the window will ask before it is replaced or closed
+            self.session.set_trained(outcome.checkpoint)
+
+    def use_stopped_model(self) -> None:
+        """Make the model of the run just stopped the current one."""
+        if self._stopped is not None:
+            self._make_current(self._stopped)
+            self.status_label.setText("The stopped run's model is now the current one.")
+        self._stopped = None
+        self.use_button.setVisible(False)
 
     def _on_worker_salvaged(self, checkpoint: Checkpoint | None) -> None:
         self._salvaged = checkpoint
@@ -321,11 +367,16 @@ class TrainTab(QWidget):
             self.session.restore_predictor()
             self.status_label.setText("Stopped before training began.")
             return
-        if self._salvaged is not None:
+        self.session.restore_predictor()
+        recorder = worker.recorder if worker is not None else None
+        if recorder is not None and not recorder.problem:
+            message += (
+                "\n\nThe run is kept in the Runs tab with its last good epoch; the model you "
+                "had is still the current one."
+            )
+        elif self._salvaged is not None:
             self.session.set_trained(self._salvaged)
             message += "\n\nThe model of the last good epoch is now the current model (unsaved)."
-        else:
-            self.session.restore_predictor()
         self.status_label.setText("Training failed.")
         QMessageBox.critical(self, "Training failed", message)
 
@@ -351,17 +402,6 @@ class TrainTab(QWidget):
             if n
             else f"{checkpoint.name} has no training history."
         )
-
-    # ---- other runs beside this one (compare) ----------------------------------------------
-    def add_reference_curves(
-        self, label: str, history: Sequence[EpochMetrics], curve: BatchCurve | None
-    ) -> None:
-        """Show another run's curves beside the current one, and bring the curves forward."""
-        self.curves.add_reference(label, history, curve)
-        self.views.setCurrentWidget(self.curves)
-
-    def clear_reference_curves(self) -> None:
-        self.curves.clear_references()
 
     # ---- settings --------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:

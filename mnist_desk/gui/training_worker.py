@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST, describe_bytes
+from mnist_desk.core.device import describe_device
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
+from mnist_desk.core.model import count_parameters
+from mnist_desk.core.runs import RunLibrary, RunRecorder, recorded
 from mnist_desk.core.training import Trainer
 from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
@@ -27,15 +32,27 @@ from mnist_desk.gui.mnist_cache import MnistCache
 EMIT_INTERVAL_S = 0.25
 
 
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """How a run ended: its model (None when stopped before any step), its run in the
+    library (None if it could not be recorded), whether it was stopped early."""
+
+    checkpoint: Checkpoint | None
+    run_id: str | None
+    stopped: bool
+    record_problem: str = ""
+
+
 class TrainingWorker(Worker):
-    """finished(Checkpoint, or None when stopped before any step); on failure, the
-    checkpoint of the last good epoch (or None) goes out with `salvaged` just before
-    `failed`."""
+    """finished(TrainingOutcome). On failure, the checkpoint of the last good epoch (or
+    None) goes out with `salvaged` just before `failed`. The run is recorded in the runs
+    library as it goes; `run_updated` says when its record changed."""
 
     status_changed = Signal(str)
     batches_ready = Signal(list)  # list[BatchMetrics]
     epoch_finished = Signal(object, object)  # EpochMetrics, CPU state_dict
     salvaged = Signal(object)  # Checkpoint of the last good epoch, or None
+    run_updated = Signal(str)  # the run's id
 
     def __init__(
         self,
@@ -45,6 +62,8 @@ class TrainingWorker(Worker):
         name: str,
         data_dir: str | None = None,
         cache: MnistCache | None = None,
+        library: RunLibrary | None = None,
+        preset: str = "custom",
     ) -> None:
         super().__init__()
         self.model_config = model_config
@@ -52,10 +71,12 @@ class TrainingWorker(Worker):
         self.name = name
         self.data_dir = data_dir
         self.cache = cache or MnistCache()
+        self.library, self.preset = library, preset
         self.data: MNIST | None = None
         self.pause_event = threading.Event()
         self._last_progress = 0.0
         self.trainer: Trainer | None = None
+        self.recorder: RunRecorder | None = None
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
@@ -68,21 +89,25 @@ class TrainingWorker(Worker):
             self.pause_event.clear()
 
     # runs in the worker thread ----------------------------------------------------------
-    def work(self) -> Checkpoint | None:
+    def work(self) -> TrainingOutcome:
         try:
             return self._train()
-        except MnistDeskError:
-            self.salvaged.emit(self._last_good_checkpoint())
+        except BaseException as exc:
+            if self.recorder is not None:
+                self.recorder.finish("failed", message=str(exc) or type(exc).__name__)
+                self.run_updated.emit(self.recorder.id)
+            if isinstance(exc, MnistDeskError):
+                self.salvaged.emit(self._last_good_checkpoint())
             raise
 
-    def _train(self) -> Checkpoint | None:
+    def _train(self) -> TrainingOutcome:
         if self.cache.cached(self.data_dir) is None:
             self.status_changed.emit("Loading MNIST…")
         self.data = self.cache.get(
             self.data_dir, progress=self._on_download_progress, stop=self.stop_event
         )
         if self.stop_event.is_set():
-            return None
+            return TrainingOutcome(None, None, stopped=True)
         self.status_changed.emit("Preparing…")
         self.trainer = trainer = Trainer(
             self.model_config,
@@ -91,13 +116,16 @@ class TrainingWorker(Worker):
             stop_event=self.stop_event,
             pause_event=self.pause_event,
         )
+        metrics = self._start_record(trainer)
         self.status_changed.emit("Training")
         buffer: list[BatchMetrics] = []
         last_emit = time.perf_counter()
-        for m in trainer:
+        for m in metrics:
             if isinstance(m, EpochMetrics):
                 self._flush(buffer)
                 self.epoch_finished.emit(m, trainer.state_dict_cpu())
+                if self.recorder is not None:
+                    self.run_updated.emit(self.recorder.id)
                 continue
             buffer.append(m)
             now = time.perf_counter()
@@ -108,7 +136,37 @@ class TrainingWorker(Worker):
         if trainer.test_result is None:  # stopped mid-epoch: judge the weights as they are
             self.status_changed.emit("Evaluating…")
         trainer.evaluate_test()
-        return trainer.to_checkpoint(self.name)
+        checkpoint = trainer.to_checkpoint(self.name)
+        return self._finish_record(checkpoint, trainer.stopped)
+
+    def _start_record(self, trainer: Trainer) -> Iterable[BatchMetrics | EpochMetrics]:
+        """The run in the library, if one can be made; the metrics, recorded as they come."""
+        if self.library is None:
+            return trainer
+        try:
+            self.recorder = RunRecorder.create(
+                self.library,
+                self.model_config,
+                self.train_config,
+                name=self.name,
+                preset=self.preset,
+                device=describe_device(trainer.device),
+                params=count_parameters(trainer.model),
+            )
+        except OSError as exc:
+            self.status_changed.emit(f"Training (not recorded: {exc.strerror or exc})")
+            return trainer
+        self.run_updated.emit(self.recorder.id)
+        return recorded(trainer, self.recorder, self.name)
+
+    def _finish_record(self, checkpoint: Checkpoint, stopped: bool) -> TrainingOutcome:
+        recorder = self.recorder
+        if recorder is None:
+            return TrainingOutcome(checkpoint, None, stopped, "the run could not be recorded")
+        recorder.finish("stopped" if stopped else "finished", checkpoint if stopped else None)
+        self.run_updated.emit(recorder.id)
+        run_id = None if recorder.problem else recorder.id
+        return TrainingOutcome(checkpoint, run_id, stopped, recorder.problem)
 
     def _on_download_progress(self, done: int, total: int, what: str) -> None:
         now = time.perf_counter()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_desk.core.samples import SampleStore, user_data_dir
+from mnist_desk.core.places import user_data_dir
+from mnist_desk.core.samples import SampleStore
 
 
 def drawing(points: list[tuple[int, int]], width: int = 20) -> np.ndarray:
@@ -60,7 +61,7 @@ def test_labels_are_digits(tmp_path: Path) -> None:
 
 
 def test_user_data_dir_is_per_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import mnist_desk.core.samples as samples
+    import mnist_desk.core.places as samples
 
     monkeypatch.setattr(samples.sys, "platform", "linux")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))

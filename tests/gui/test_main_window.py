@@ -79,6 +79,7 @@ def test_menus_and_shortcuts(window: MainWindow) -> None:
         "Ctrl+2",
         "Ctrl+3",
         "Ctrl+4",
+        "Ctrl+5",
     ]
 
 
@@ -188,22 +189,51 @@ def test_prompt_save_then_close(
     assert (tmp_path / "k.pt").exists() and not window.isVisible()
 
 
-def test_closing_during_training_stops_it_first(
+def test_closing_during_training_asks_then_stops_it(
     qtbot: QtBot,
     window: MainWindow,
     small_mnist_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Discard)
+    asked: list[str] = []
+
+    def question(parent: object, title: str, *a: object) -> QMessageBox.StandardButton:
+        asked.append(title)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
     form = window.train_tab.form
     form.set_configs(ModelConfig(), TrainConfig(epochs=50))
     window.train_tab.dataset.set_folder(str(small_mnist_dir))
     window.train_tab.start_training()
     qtbot.waitUntil(lambda: window.train_tab.curves.batch_count() > 0, timeout=30000)
     window.close()
+    assert asked == ["Quit While Training"]
     assert window.isVisible()  # not yet: the worker is stopping
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
     assert not window.train_tab.is_running()
+    runs = window.workspace.runs.runs()
+    assert [r.status for r in runs][-1] == "stopped"  # what was done is kept
+
+
+def test_closing_during_training_cancelled_leaves_it_running(
+    qtbot: QtBot,
+    window: MainWindow,
+    small_mnist_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Cancel)
+    form = window.train_tab.form
+    form.set_configs(ModelConfig(), TrainConfig(epochs=1))
+    window.train_tab.dataset.set_folder(str(small_mnist_dir))
+    window.train_tab.start_training()
+    qtbot.waitUntil(lambda: window.train_tab.curves.batch_count() > 0, timeout=30000)
+    window.close()
+    assert window.isVisible() and window.train_tab.is_running()
+    assert "Stopping" not in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.train_tab.is_running(), timeout=60000)
+    run = window.workspace.runs.get(str(window.session.run_id))  # it ran to its end
+    assert run.status == "finished" and run.epochs_done == 1 and window.isVisible()
 
 
 def test_revert_to_bundled(window: MainWindow, tmp_path: Path) -> None:
@@ -270,8 +300,8 @@ def test_compare_with_checkpoints(
         QMessageBox, "warning", lambda parent, title, text, *a: warnings.append(text)
     )
     window.compare_action.trigger()
-    curves = window.train_tab.curves
-    assert curves.reference_count() == 1 and window.tabs.currentWidget() is window.train_tab
+    curves = window.runs_tab.chart
+    assert curves.reference_count() == 1 and window.tabs.currentWidget() is window.runs_tab
     legend = [label.text for _, label in curves.loss_plot.legend.items]
     assert any("other model (seed, adam lr 0.002" in text for text in legend)
     assert len(warnings) == 1 and "bad.pt" in warnings[0]

@@ -57,7 +57,11 @@ def test_a_short_real_training_run(qtbot: QtBot, window: MainWindow, small_mnist
     trained = current(window).model_state
     for key, value in reading.state_dict().items():
         assert torch.equal(value, trained[key]), key
-    assert window.session.dirty and window.isWindowModified()
+    # kept in the runs library as it went: current, and nothing to save
+    assert not window.session.dirty and not window.isWindowModified()
+    run = window.workspace.runs.get(str(window.session.run_id))
+    assert run.status == "finished" and run.epochs_done == 1
+    assert run.test_acc == current(window).test_acc
     assert current(window).history[0].test_acc > 70.0
     assert "Test accuracy" in window.accuracy_status.text()
     assert _button(window, "trainButton").isEnabled()
@@ -75,8 +79,15 @@ def test_stop_mid_epoch_takes_effect_within_a_second(
     qtbot.waitUntil(lambda: not tab.is_running(), timeout=5000)
     assert time.perf_counter() - start < 1.0
     assert tab.curves.epoch_count() < 20
-    assert window.session.dirty  # the partly trained model is kept, unsaved
-    assert current(window).test_acc is not None
+    # the model the user had stays current; the stopped run is kept and can be chosen
+    assert window.session.is_bundled and not window.session.dirty
+    stopped = window.workspace.runs.runs()[-1]
+    assert stopped.status == "stopped" and stopped.checkpoint_path() is not None
+    use = _button(window, "useStoppedModel")
+    assert not use.isHidden()
+    use.click()
+    assert window.session.run_id == stopped.id and not window.session.is_bundled
+    assert current(window).test_acc is not None and use.isHidden()
 
 
 def test_pause_holds_and_resume_continues(
