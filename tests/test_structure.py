@@ -36,11 +36,15 @@ def _modules() -> dict[str, Path]:
 
 
 def _targets(node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """The modules an import statement names: `from a.b import c` names a.b.c when that
+    is a module, else a.b (what c is taken from)."""
     names = []
     if isinstance(node, ast.Import):
         names = [a.name for a in node.names]
     elif node.module and node.level == 0:
-        names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for alias in node.names:
+            sub = f"{node.module}.{alias.name}"
+            names.append(sub if sub in known else node.module)
     out = set()
     for name in names:
         if name.startswith("mnist_desk.core"):

@@ -16,6 +16,13 @@ from torch import nn
 from mnist_desk.core.augment import normalize
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.core.files import (
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    check_save_target,
+    new_file_mode,
+    plain_reason,
+)
 
 INPUT, OUTPUT = "image", "probabilities"
 
@@ -40,7 +47,8 @@ def export_onnx(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     model = _Deployable(checkpoint.build_model()).eval()
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        check_save_target(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         os.close(fd)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter announces its age
@@ -64,9 +72,11 @@ def export_onnx(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Path:
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         onnx.save(proto, tmp)
+        os.chmod(tmp, new_file_mode(path))  # as any new file: mkstemp's is owner-only
         os.replace(tmp, path)
     except (OSError, RuntimeError, ValueError) as exc:
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(tmp)
-        raise MnistDeskError(f"cannot export {path}: {exc}") from None
+        reason = plain_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise MnistDeskError(f"cannot export {path}: {reason}") from None
     return path

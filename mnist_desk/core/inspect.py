@@ -1,8 +1,10 @@
 """Looking inside a network: what each convolution hands on, and which pixels mattered.
 
 `activations` runs one image through a model module by module and keeps, for every
-convolution, the maps it passes to the next layer (after its BatchNorm, ReLU and pooling,
-if any): what the next layer actually sees. `saliency` is the gradient of the predicted
+convolution, the maps it passes to the next convolution (after its BatchNorm, ReLU and
+pooling, if any): what the next layer actually sees. Layers are named as in the layer
+table (core.summary: "Conv2d-5" is the fifth layer of all), and each set of maps says
+which layer's output it is. `saliency` is the gradient of the predicted
 class's log-probability with respect to the input pixels (vanilla input-gradient
 saliency, Simonyan et al. 2014), in absolute value: the pixels whose change would move
 the prediction most.
@@ -17,12 +19,21 @@ import torch
 from torch import nn
 
 from mnist_desk.core.augment import normalize
+from mnist_desk.core.summary import layer_kind
 
 
 @dataclass(frozen=True)
 class LayerMaps:
-    name: str  # "Conv2d-1: 1→8, 3×3"
+    name: str  # the convolution, as the layer table names it: "Conv2d-5"
+    detail: str  # "16→32, 3×3"
+    after: str  # the layer whose output the maps are: "ReLU-7" (or the conv itself)
     maps: np.ndarray  # (channels, height, width), float32
+
+    @property
+    def title(self) -> str:
+        c, h, w = self.maps.shape
+        shown = "" if self.after == self.name else f" → {self.after}"
+        return f"{self.name} ({self.detail}){shown}: {c} maps of {h}×{w}"
 
 
 def _modules_in_order(model: nn.Module) -> list[nn.Module]:
@@ -38,9 +49,13 @@ def _modules_in_order(model: nn.Module) -> list[nn.Module]:
     return order
 
 
-def _describe(index: int, conv: nn.Conv2d) -> str:
+def _describe(conv: nn.Conv2d) -> str:
     k = conv.kernel_size[0]
-    return f"Conv2d-{index}: {conv.in_channels}→{conv.out_channels}, {k}×{k}"
+    return f"{conv.in_channels}→{conv.out_channels}, {k}×{k}"
+
+
+def _table_name(index: int, module: nn.Module) -> str:
+    return f"{layer_kind(module)}-{index}"
 
 
 def _input(image28: np.ndarray) -> torch.Tensor:
@@ -56,21 +71,21 @@ def activations(model: nn.Module, image28: np.ndarray) -> list[LayerMaps]:
     try:
         x = _input(image28)
         layers: list[LayerMaps] = []
-        name: str | None = None
-        count = 0
-        for module in _modules_in_order(model):
+        conv: tuple[str, str] | None = None  # the table name and detail of the open conv
+        after = ""
+        for index, module in enumerate(_modules_in_order(model), start=1):
             if isinstance(module, nn.Conv2d):
-                if name is not None:
-                    layers.append(LayerMaps(name, x[0].float().numpy().copy()))
-                count += 1
-                name = _describe(count, module)
+                if conv is not None:
+                    layers.append(LayerMaps(*conv, after, x[0].float().numpy().copy()))
+                conv = (_table_name(index, module), _describe(module))
             elif x.ndim != 4:  # past the convolutions (Flatten, Linear, ...)
                 break
             if isinstance(module, (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d)):
                 break
             x = module(x)
-        if name is not None and x.ndim == 4:
-            layers.append(LayerMaps(name, x[0].float().numpy().copy()))
+            after = _table_name(index, module)
+        if conv is not None and x.ndim == 4:
+            layers.append(LayerMaps(*conv, after, x[0].float().numpy().copy()))
         return layers
     finally:
         model.train(was_training)

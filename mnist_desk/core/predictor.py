@@ -18,7 +18,7 @@ from mnist_desk.core.augment import normalize
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.model import build_model
-from mnist_desk.core.preprocess import Polarity, to_mnist
+from mnist_desk.core.preprocess import Field, Polarity, to_mnist_placed
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Prediction:
     confidence: float  # probability of `digit`, 0..1
     probabilities: np.ndarray  # (10,) float32, sums to 1
     image: np.ndarray  # the (28, 28) input the network saw, [0, 1]
+    field: Field | None = None  # where that input lies in the image it was made from
 
 
 class Predictor:
@@ -70,14 +71,15 @@ class Predictor:
         if self._model is not None:
             self.probabilities(np.zeros((28, 28), np.float32))
 
-    def predict_array(self, image28: np.ndarray) -> Prediction:
+    def predict_array(self, image28: np.ndarray, field: Field | None = None) -> Prediction:
+        """Classify an image already in the MNIST form, as it is."""
         probs = self.probabilities(image28)
         digit = int(probs.argmax())
-        return Prediction(digit, float(probs[digit]), probs, image28)
+        return Prediction(digit, float(probs[digit]), probs, image28, field)
 
     def predict(
         self, image: np.ndarray | Image.Image, polarity: Polarity = "auto"
     ) -> Prediction | None:
         """Preprocess any image to the MNIST form and classify it; None when it has no ink."""
-        image28 = to_mnist(image, polarity)
-        return None if image28 is None else self.predict_array(image28)
+        placed = to_mnist_placed(image, polarity)
+        return None if placed is None else self.predict_array(*placed)

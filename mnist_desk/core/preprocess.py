@@ -8,6 +8,7 @@ pixel (14, 14) in row/column index coordinates, measured over the training set.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -94,7 +95,9 @@ def _centre_of_mass(patch: np.ndarray) -> tuple[float, float]:
     return float(patch.sum(axis=1) @ rows) / total, float(patch.sum(axis=0) @ cols) / total
 
 
-def _place(patch: np.ndarray) -> np.ndarray:
+def _place(patch: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The patch in a 28x28 field, its centre of mass at the centre; and where its top
+    left corner went."""
     cy, cx = _centre_of_mass(patch)
     top, left = round(CENTRE - cy), round(CENTRE - cx)
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
@@ -103,7 +106,17 @@ def _place(patch: np.ndarray) -> np.ndarray:
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + h, SIZE), min(left + w, SIZE)
     out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
-    return out
+    return out, top, left
+
+
+@dataclass(frozen=True)
+class Field:
+    """Where the 28x28 field lies in the source image, in its pixels: the square with top
+    left corner (x, y) and the given side (to draw a 28x28 map back onto the source)."""
+
+    x: float
+    y: float
+    side: float
 
 
 def to_mnist(
@@ -115,6 +128,14 @@ def to_mnist(
     MNIST's median width (core.strokes), at twice the final resolution. Returns None when
     the image holds no ink: nothing to read is never a guess.
     """
+    placed = to_mnist_placed(image, polarity, normalize_width=normalize_width)
+    return None if placed is None else placed[0]
+
+
+def to_mnist_placed(
+    image: np.ndarray | Image.Image, polarity: Polarity = "auto", *, normalize_width: bool = True
+) -> tuple[np.ndarray, Field] | None:
+    """to_mnist, and where the 28x28 field it made lies in `image`."""
     ink = ink_map(to_grayscale(image), polarity)
     mask = ink > INK_THRESHOLD
     if not mask.any():
@@ -131,4 +152,7 @@ def to_mnist(
         patch = np.clip(_fit_box(crop), 0.0, 1.0)
     if patch.sum() <= 0:
         return None
-    return _place(patch)
+    field, top, left = _place(patch)
+    scale = BOX / max(crop.shape)  # source pixels to field pixels
+    origin = Field(cols[0] - left / scale, rows[0] - top / scale, SIZE / scale)
+    return field, origin

@@ -19,6 +19,11 @@ class LayerInfo:
     macs: int
 
 
+def layer_kind(module: nn.Module) -> str:
+    """How the table names a layer's type (a 1x1 convolution is a Conv2d too)."""
+    return "Conv2d" if isinstance(module, nn.Conv2d) else type(module).__name__
+
+
 def _macs(module: nn.Module, out: torch.Tensor) -> int:
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
@@ -36,8 +41,7 @@ def layer_summary(model: nn.Module) -> list[LayerInfo]:
 
     def make_hook(path: str) -> Callable[[nn.Module, object, torch.Tensor], None]:
         def hook(module: nn.Module, _inp: object, out: torch.Tensor) -> None:
-            kind = "Conv2d" if isinstance(module, nn.Conv2d) else type(module).__name__
-            name = f"{kind}-{len(rows) + 1}"
+            name = f"{layer_kind(module)}-{len(rows) + 1}"
             params = sum(p.numel() for p in module.parameters(recurse=False))
             rows.append(LayerInfo(name, path, tuple(out.shape[1:]), params, _macs(module, out)))
 

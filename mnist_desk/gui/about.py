@@ -18,12 +18,18 @@ def show_about(parent: QWidget) -> None:
     from mnist_desk.core.device import describe_device, resolve_device
 
     device = describe_device(resolve_device("auto"), work_threads())
+    rows = [
+        ("PyTorch", str(torch.__version__)),
+        ("Qt", f"{qVersion()} (PySide6 {pyside_version})"),
+        ("Python", platform.python_version()),
+        ("Training device", device),
+    ]
+    table = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in rows)
     QMessageBox.about(
         parent,
         f"About {APP_NAME}",
         f"<h3>{APP_NAME} {__version__}</h3>"
         "<p>Draw a digit and watch a small CNN read it; train it yourself on MNIST "
         "and look inside.</p>"
-        f"<p>PyTorch {torch.__version__} · Qt {qVersion()} (PySide6 {pyside_version}) · "
-        f"Python {platform.python_version()}<br>Training device: {device}</p>",
+        f"<table>{table}</table>",
     )

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleHintReturn,
+    QStyleOption,
+    QWidget,
+)
 
 from mnist_desk import APP_NAME, __version__
 from mnist_desk.gui.main_window import MainWindow
@@ -46,12 +54,31 @@ def configure_application(app: QApplication) -> None:
     QCoreApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName("mnist-desk")
     app.setWindowIcon(QIcon(":/icons/app.svg"))
+    base = QStyleFactory.create(app.style().name())
+    if base is not None:
+        app.setStyle(PlainButtonsStyle(base))
     reserve_gui_thread()
     palette = app.palette()
     pg.setConfigOptions(
         antialias=True, background=palette.base().color(), foreground=palette.text().color()
     )
     _configured.add(id(app))
+
+
+class PlainButtonsStyle(QProxyStyle):
+    """The platform's style, without the dated icons some put on dialog buttons (a green
+    arrow on OK)."""
+
+    def styleHint(
+        self,
+        hint: QStyle.StyleHint,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+        returnData: QStyleHintReturn | None = None,
+    ) -> int:
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
 
 
 def create_window(argv: Sequence[str] | None = None) -> MainWindow:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QIcon, QPixmap, QShowEvent
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from mnist_desk.core.augment import MNIST_MEAN, MNIST_STD, augment
@@ -17,6 +17,7 @@ from mnist_desk.core.config import AugmentConfig
 from mnist_desk.gui.background import BackgroundJob, FunctionWorker
 from mnist_desk.gui.images import rgb_image
 from mnist_desk.gui.mnist_cache import MnistCache
+from mnist_desk.gui.picture import Picture
 
 COLUMNS, DRAWS = 8, 3
 SCALE = 3
@@ -50,12 +51,13 @@ class AugmentPreview(QWidget):
         self._seed = 0
         self._job: BackgroundJob[FunctionWorker] = BackgroundJob(self, self.redraw)
         self._failed: set[str] = set()  # folders that failed to load: not tried again
-        self.picture = QLabel("Loading training images…")
+        self.picture = Picture()
+        self.picture.set_text("Loading training images…")
         self.picture.setObjectName("augmentGrid")
         self.picture.setAccessibleName("Training images after augmentation")
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.again = QPushButton(QIcon(":/icons/revert.svg"), "New random draw")
         self.again.setObjectName("newDrawButton")
+        self.again.setToolTip("Draw the random transformations again")
         self.again.clicked.connect(self.new_draw)
         note = QLabel(
             "Top row: training images as they are. Below: what the network sees "
@@ -103,7 +105,7 @@ class AugmentPreview(QWidget):
 
     def _on_worker_failed(self, message: str) -> None:
         self._failed.add(self.data_dir() or "")
-        self.picture.setText(f"No training images to show: {message}")
+        self.picture.set_text(f"No training images to show: {message}")
 
     def shutdown(self, timeout_ms: int) -> bool:
         return self._job.wait(timeout_ms)
@@ -122,5 +124,5 @@ class AugmentPreview(QWidget):
             draws.append((out.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy())
         grid = preview_grid(originals, draws)
         rgb = np.repeat(grid[..., None], 3, axis=-1)
-        self.picture.setPixmap(QPixmap.fromImage(rgb_image(rgb)))
+        self.picture.set_image(rgb_image(rgb))
         self.last_grid = grid

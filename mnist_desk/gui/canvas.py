@@ -44,6 +44,7 @@ class Stroke:
 class _Snapshot:
     strokes: tuple[Stroke, ...]
     background: QImage | None
+    exact: np.ndarray | None
 
 
 def stroke_path(points: list[QPointF], scale: float) -> QPainterPath:
@@ -91,6 +92,9 @@ class DrawingCanvas(QWidget):
         self.brush_width = DEFAULT_BRUSH
         self._strokes: list[Stroke] = []
         self._background: QImage | None = None  # Grayscale8, square, light ink on dark
+        # an image already in MNIST's form (from the test set), read as it is until drawn on
+        self._exact: np.ndarray | None = None
+        self._overlay: tuple[QImage, QRectF] | None = None  # a heat map, where it lies
         self._undo: list[_Snapshot] = []
         self._current: Stroke | None = None
         self._layer = QImage()
@@ -108,7 +112,7 @@ class DrawingCanvas(QWidget):
         return bool(self._undo)
 
     def _push_undo(self) -> None:
-        self._undo.append(_Snapshot(tuple(self._strokes), self._background))
+        self._undo.append(_Snapshot(tuple(self._strokes), self._background, self._exact))
         del self._undo[:-MAX_UNDO]
 
     def undo(self) -> None:
@@ -116,22 +120,33 @@ class DrawingCanvas(QWidget):
             return
         snap = self._undo.pop()
         self._strokes, self._background = list(snap.strokes), snap.background
-        self._current = None
+        self._exact, self._current = snap.exact, None
         self._changed(full=True)
 
     def clear(self) -> None:
         if self.is_empty():
             return
         self._push_undo()
-        self._strokes, self._background, self._current = [], None, None
+        self._strokes, self._background, self._current, self._exact = [], None, None, None
         self._changed(full=True)
 
-    def set_background(self, image: QImage) -> None:
-        """Show an image (light ink on dark, any size) in place of the drawing."""
+    def set_background(self, image: QImage, exact: np.ndarray | None = None) -> None:
+        """Show an image (light ink on dark, any size) in place of the drawing; `exact`:
+        the image is already in MNIST's 28x28 form and is read as it is."""
         self._push_undo()
-        self._strokes, self._current = [], None
+        self._strokes, self._current, self._exact = [], None, exact
         self._background = image.convertToFormat(QImage.Format.Format_Grayscale8)
         self._changed(full=True)
+
+    def exact_image(self) -> np.ndarray | None:
+        """The MNIST-form image shown, while nothing has been drawn over it."""
+        return self._exact if not self._strokes else None
+
+    def set_overlay(self, image: QImage | None, field: QRectF | None = None) -> None:
+        """A translucent map over the picture; `field` is where it lies, in the
+        coordinates of `render_array` (0..RENDER_SIZE)."""
+        self._overlay = None if image is None or field is None else (image, field)
+        self.update()
 
     def _changed(self, full: bool) -> None:
         if full:
@@ -221,6 +236,16 @@ class DrawingCanvas(QWidget):
         ):
             self._rebuild_layer()
         painter.drawImage(rect.topLeft(), self._layer)
+        if self._overlay is not None:
+            image, field = self._overlay
+            k = rect.width() / RENDER_SIZE
+            target = QRectF(rect.x() + field.x() * k, rect.y() + field.y() * k,
+                            field.width() * k, field.height() * k)  # fmt: skip
+            painter.save()
+            painter.setClipRect(rect)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(target, image)
+            painter.restore()
         painter.setPen(QPen(QColor(90, 100, 120), 1))
         painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
         if self.is_empty() and self._current is None:

@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QImage
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -57,6 +64,8 @@ class CanvasPanel(QWidget):
         self._job: BackgroundJob[FunctionWorker] = BackgroundJob(self, lambda: None)
         self.canvas = DrawingCanvas(self)
         self.canvas.digit_pressed.connect(self.keep_as)
+        self.canvas.changed.connect(self._on_canvas_changed)
+        self._kept: tuple[bytes, int] | None = None  # the drawing last kept, and as what
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
@@ -87,8 +96,13 @@ class CanvasPanel(QWidget):
         self.brush_slider.setAccessibleName("Brush width")
         self.brush_slider.setRange(6, 48)
         self.brush_slider.setValue(round(DEFAULT_BRUSH * RENDER_SIZE))
-        self.brush_slider.setToolTip("Stroke width; the default draws like MNIST's pens")
+        self.brush_slider.setToolTip(
+            "How wide you draw, in pixels on screen. The network reads every drawing with "
+            "MNIST's pen width for its size, whatever the brush"
+        )
         self.brush_label = QLabel()
+        self.brush_label.setObjectName("brushWidth")
+        self.brush_label.setMinimumWidth(self.brush_label.fontMetrics().horizontalAdvance("000 px"))
         self.brush_slider.valueChanged.connect(self._on_brush_slider_value_changed)
         self._on_brush_slider_value_changed(self.brush_slider.value())
         tools = QHBoxLayout()
@@ -123,7 +137,16 @@ class CanvasPanel(QWidget):
 
     def _on_brush_slider_value_changed(self, value: int) -> None:
         self.canvas.brush_width = value / RENDER_SIZE
-        self.brush_label.setText(f"{value} px")
+        self._show_brush_width()
+
+    def _show_brush_width(self) -> None:
+        """The brush in the pixels the user sees: its share of the canvas, on screen."""
+        on_screen = self.canvas.brush_width * self.canvas.drawing_rect().width()
+        self.brush_label.setText(f"{on_screen:.0f} px")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show_brush_width()
 
     # ---- editing -------------------------------------------------------------------------
     def undo(self) -> None:
@@ -134,19 +157,32 @@ class CanvasPanel(QWidget):
 
     # ---- keeping the user's own digits -------------------------------------------------
     def keep_as(self, digit: int) -> None:
-        """Keep the drawing on the canvas with its true digit (see sample_kept)."""
+        """Keep the drawing on the canvas with its true digit (see sample_kept); the same
+        drawing is kept once."""
         if self.canvas.is_empty():
             self.kept_label.setText("Draw something first.")
             return
-        self.sample_kept.emit(self.canvas.render_array(), digit)
+        drawing = self.canvas.render_array()
+        if self._kept is not None and self._kept[0] == drawing.tobytes():
+            self.kept_label.setText(f"This drawing is already kept as a {self._kept[1]}.")
+            return
+        self._kept = (drawing.tobytes(), digit)
+        self.sample_kept.emit(drawing, digit)
 
     def show_message(self, text: str) -> None:
         self.kept_label.setText(text)
 
+    def _on_canvas_changed(self) -> None:
+        self.kept_label.clear()  # a message about the last drawing says nothing of this one
+        if self.canvas.is_empty():
+            self._kept = None  # what is drawn next is a new drawing, even if it looks the same
+
     # ---- images: shown, dropped and pasted -----------------------------------------------
     def show_image(self, image28: np.ndarray) -> None:
-        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas."""
-        self.canvas.set_background(gray_image(image28))
+        """Put an MNIST-form image (e.g. from the test-set explorer) on the canvas; it is
+        read as it is (no second preprocessing) until something is drawn over it."""
+        exact = image28.astype(np.float32) / (255.0 if image28.dtype == np.uint8 else 1.0)
+        self.canvas.set_background(gray_image(image28), exact=exact)
 
     def load_image_file(self, path: str | Path) -> bool:
         """Read an image file onto the canvas, decoding it in a worker thread (a large

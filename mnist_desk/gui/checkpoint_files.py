@@ -4,13 +4,15 @@ failed open changes nothing."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from mnist_desk.core.checkpoint import load_checkpoint
 from mnist_desk.core.errors import CheckpointError, MnistDeskError
+from mnist_desk.gui import dialogs
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.recent_files import RecentFiles
 
@@ -38,13 +40,13 @@ class CheckpointFiles(QObject):
     def safe_name(self) -> str:
         """The model's name as a file name."""
         keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.session.name)
-        return keep.strip("-") or "model"
+        return re.sub(r"-{2,}", "-", keep).strip("-.") or "model"
 
     # ---- opening -----------------------------------------------------------------------
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getOpenFileName(
+        path = dialogs.get_open_file_name(
             self.window, "Open Checkpoint", self.last_dir(), CHECKPOINT_FILTER
         )
         if path:
@@ -72,7 +74,7 @@ class CheckpointFiles(QObject):
 
     def save_as(self) -> bool:
         suggested = Path(self.last_dir()) / f"{self.safe_name()}.pt"
-        path, _ = QFileDialog.getSaveFileName(
+        path = dialogs.get_save_file_name(
             self.window, "Save Checkpoint", str(suggested), CHECKPOINT_FILTER
         )
         if not path:
@@ -110,7 +112,7 @@ class CheckpointFiles(QObject):
 
     # ---- comparing and exporting ---------------------------------------------------------
     def compare_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
+        paths = dialogs.get_open_file_names(
             self.window, "Compare With Checkpoints", self.last_dir(), CHECKPOINT_FILTER
         )
         problems = []
@@ -130,7 +132,7 @@ class CheckpointFiles(QObject):
         if self.session.checkpoint is None:
             return
         suggested = Path(self.last_dir()) / f"{self.safe_name()}.onnx"
-        path, _ = QFileDialog.getSaveFileName(
+        path = dialogs.get_save_file_name(
             self.window, "Export to ONNX", str(suggested), "ONNX models (*.onnx)"
         )
         if not path:

@@ -16,6 +16,7 @@ no grid (pyqtgraph's translucent grid alone cost 10-20 ms a frame).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,15 +35,36 @@ REFERENCE_COLOURS = [(128, 90, 213), (49, 151, 149), (214, 158, 46), (229, 62, 6
 
 
 class LossAxis(pg.AxisItem):
-    """A log axis labelled at 1, 2 and 5 of each decade only: 0.9, 0.8, 0.7 ... crowd."""
+    """A log axis with a tick at every 1..9 of each decade, each drawn once (pyqtgraph's
+    own puts the decades in both of its levels, and their labels were drawn twice), and
+    labels where they fit: at 1, 2 and 5 of each decade; at the decades only when many
+    decades are in view; at every tick when so few are that 1, 2 and 5 would leave the
+    axis bare (early in a run, when the loss spans less than a decade)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self._labelled: set[float] = set()
+
+    def logTickValues(
+        self, minVal: float, maxVal: float, size: float, stdTicks: list[Any]
+    ) -> list[tuple[None, list[float]]]:
+        decades = range(int(np.floor(minVal)), int(np.ceil(maxVal)))
+        ticks = [d + np.log10(m) for d in decades for m in range(1, 10)]
+        in_view = [float(t) for t in ticks if minVal <= t <= maxVal]
+        labelled = [t for t in in_view if _mantissa(t) in (1, 2, 5)]
+        if len(labelled) > max(2.0, size / 28):  # too many to read: decades only
+            labelled = [t for t in in_view if _mantissa(t) == 1]
+        if len(labelled) < 2:
+            labelled = in_view
+        self._labelled = {round(t, 6) for t in labelled}
+        return [(None, labelled), (None, [t for t in in_view if round(t, 6) not in self._labelled])]
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        labels = []
-        for v in values:
-            mantissa = 10 ** (v - np.floor(v + 1e-9))
-            keep = any(abs(mantissa - m) < 1e-6 for m in (1.0, 2.0, 5.0))
-            labels.append(f"{10**v:g}" if keep else "")
-        return labels
+        return [f"{10**v:.3g}" if round(v, 6) in self._labelled else "" for v in values]
+
+
+def _mantissa(log_value: float) -> int:
+    return round(10 ** (log_value - np.floor(log_value + 1e-9)))
 
 
 class _Buffer:
@@ -89,15 +111,21 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setObjectName("trainingCurves")
         self.setAccessibleName("Training curves: loss and accuracy per batch and per epoch")
-        self.loss_plot = self.addPlot(row=0, col=0, axisItems={"left": LossAxis("left")})
-        self.acc_plot = self.addPlot(row=1, col=0)
+        # the legend has a row of its own above the plots: it never covers a curve, and it
+        # wraps instead of being clipped in a narrow window
+        self.legend = pg.LegendItem(colCount=4, labelTextSize="8pt", verSpacing=-4)
+        self.legend.setObjectName("curvesLegend")
+        self.addItem(self.legend, row=0, col=0)
+        self.loss_plot = self.addPlot(row=1, col=0, axisItems={"left": LossAxis("left")})
+        self.acc_plot = self.addPlot(row=2, col=0)
+        self.loss_plot.legend = self.legend  # curves named on either plot list themselves here
+        self.ci.layout.setVerticalSpacing(10)  # the loss axis's last label clear of 100%
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.setLogMode(y=True)
         self.acc_plot.setLabel("left", "accuracy", units="%")
         self.acc_plot.setLimits(yMin=-1, yMax=101)  # a percentage: no view beyond 0-100
         self.acc_plot.setLabel("bottom", "epoch")
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         for plot in (self.loss_plot, self.acc_plot):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
@@ -260,6 +288,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             right = max(self.loss_plot.viewRange()[0][1], float(ex.max()) + 0.2)
             self.loss_plot.setXRange(0, right, padding=0.02)
         self._references.append(items)
+        self.legend.setColumnCount(2)  # runs' names are long: two to a row
 
     def clear_references(self) -> None:
         for items in self._references:
@@ -268,6 +297,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
                     if item in plot.listDataItems():
                         plot.removeItem(item)  # and from the legend
         self._references = []
+        self.legend.setColumnCount(4)
 
     def reference_count(self) -> int:
         return len(self._references)

@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from mnist_desk.core.data import describe_bytes, download_mnist, resolve_data_dir, user_cache_dir
 from mnist_desk.core.errors import DataError
+from mnist_desk.gui import dialogs
 from mnist_desk.gui.background import BackgroundJob, Worker
 
 
@@ -53,6 +53,10 @@ class DatasetBox(QGroupBox):
         self.data_dir.setAccessibleName("MNIST folder")
         self.data_dir.setPlaceholderText("automatic (MNIST_DESK_DATA, then the cache)")
         self.data_dir.setClearButtonEnabled(True)
+        self.data_dir.setToolTip(
+            "A folder with MNIST's four IDX files (gzipped or not); empty: MNIST_DESK_DATA, "
+            "then the cache, downloading there if needed"
+        )
         browse = QToolButton()
         browse.setIcon(QIcon(":/icons/folder.svg"))
         browse.setText("Browse…")
@@ -89,6 +93,14 @@ class DatasetBox(QGroupBox):
         self.data_dir.setText(folder)
         self.refresh_status()
 
+    def _found_folder(self) -> str | None:
+        """Where MNIST is found now (the environment or the cache), to start browsing at."""
+        try:
+            found = resolve_data_dir(self.folder())
+        except DataError:
+            return None
+        return str(found) if found else str(user_cache_dir())
+
     def refresh_status(self) -> None:
         try:
             found = resolve_data_dir(self.folder())
@@ -104,8 +116,8 @@ class DatasetBox(QGroupBox):
         self.data_status.setToolTip(text)
 
     def _on_browse_clicked(self) -> None:
-        start = self.folder() or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose the MNIST folder", start)
+        start = self.folder() or self._found_folder() or str(Path.home())
+        folder = dialogs.get_existing_directory(self, "Choose the MNIST folder", start)
         if folder:
             self.set_folder(folder)
 

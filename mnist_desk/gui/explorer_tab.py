@@ -36,7 +36,7 @@ from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.workspace import Workspace
 
-GALLERY_LIMIT = 400
+GALLERY_PAGE = 400  # images shown at once; "Show more" adds as many again
 CHUNK = 500
 
 
@@ -117,6 +117,9 @@ class ExplorerTab(QWidget):
         self.run_button = QPushButton(QIcon(":/icons/play.svg"), "Evaluate on the test set")
         self.run_button.setObjectName("evaluateButton")
         self.run_button.setAccessibleName("Evaluate the current model on the test set")
+        self.run_button.setToolTip(
+            "Run the current model on MNIST's 10,000 test images (it never trained on them)"
+        )
         self.run_button.clicked.connect(self.evaluate)
         self.progress = QProgressBar()
         self.progress.setObjectName("explorerProgress")
@@ -142,6 +145,10 @@ class ExplorerTab(QWidget):
         self.mistakes_only = QCheckBox("Mistakes only")
         self.mistakes_only.setObjectName("mistakesOnly")
         self.mistakes_only.setChecked(True)
+        self.mistakes_only.setToolTip(
+            "Show only the test images the model gets wrong (with no cell of the matrix "
+            "chosen: a cell shows exactly its own images)"
+        )
         self.mistakes_only.toggled.connect(self._fill_gallery)
         self.sort = QComboBox()
         self.sort.setObjectName("gallerySort")
@@ -153,8 +160,16 @@ class ExplorerTab(QWidget):
         ):
             self.sort.addItem(text, key)
         self.sort.currentIndexChanged.connect(self._fill_gallery)
+        self.sort.setToolTip("The order of the images in the gallery")
         self.show_all = QPushButton("All cells")
+        self.show_all.setObjectName("allCellsButton")
+        self.show_all.setToolTip("Forget the chosen cell: every image (or every mistake)")
         self.show_all.clicked.connect(self._on_show_all_clicked)
+        self.show_more = QPushButton(f"Show {GALLERY_PAGE} more")
+        self.show_more.setObjectName("showMoreButton")
+        self.show_more.setToolTip("The gallery shows images a page at a time")
+        self.show_more.clicked.connect(self._on_show_more_clicked)
+        self._shown = GALLERY_PAGE
         self.gallery_label = QLabel()
         self.gallery_label.setObjectName("galleryLabel")
         self.gallery = QListWidget()
@@ -178,15 +193,17 @@ class ExplorerTab(QWidget):
         right_layout.addLayout(controls)
         right_layout.addWidget(self.gallery_label)
         right_layout.addWidget(self.gallery, 1)
+        right_layout.addWidget(self.show_more, 0, Qt.AlignmentFlag.AlignRight)
         hint = QLabel(
-            "Click a cell of the matrix to see its images; click an image to put it "
-            "on the Draw tab."
+            "Click a cell of the matrix to see its images; click an image to read it "
+            "on the Draw tab."
         )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid);")
         right_layout.addWidget(hint)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("explorerSplitter")
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
@@ -235,9 +252,8 @@ class ExplorerTab(QWidget):
             f"right, {mistakes} mistakes."
         )
         self.matrix.set_matrix(result.confusion)
-        self.per_class.setText(
-            "Per digit: " + "  ".join(f"{d}: {a:.1f}%" for d, a in enumerate(result.per_class))
-        )
+        entries = [f"{d}: {a:.1f}%" for d, a in enumerate(result.per_class)]
+        self.per_class.setText("Per digit: " + "  ".join(entries))  # never broken in an entry
         self._cell = None
         self._fill_gallery()
         self.evaluated.emit()
@@ -287,21 +303,31 @@ class ExplorerTab(QWidget):
         return idx
 
     def _fill_gallery(self) -> None:
+        self._shown = GALLERY_PAGE
+        self._show_gallery()
+
+    def _on_show_more_clicked(self) -> None:
+        self._shown += GALLERY_PAGE
+        self._show_gallery()
+
+    def _show_gallery(self) -> None:
         self.gallery.clear()
+        # a chosen cell shows exactly its images: "mistakes only" does not apply there
+        self.mistakes_only.setEnabled(self._cell is None)
         r = self.result
         if r is None:
+            self.show_more.setVisible(False)
             return
         idx = self.gallery_indices()
-        shown = idx[:GALLERY_LIMIT]
-        where = (
-            f"true {self._cell[0]}, predicted {self._cell[1]}"
-            if self._cell is not None
-            else "mistakes"
-            if self.mistakes_only.isChecked()
-            else "all test images"
-        )
-        more = f" (showing {len(shown):,})" if len(idx) > len(shown) else ""
+        shown = idx[: self._shown]
+        if self._cell is not None:
+            t, p = self._cell
+            where = f"true {t}, predicted {p}" + (" (read right)" if t == p else " (mistakes)")
+        else:
+            where = "mistakes" if self.mistakes_only.isChecked() else "all test images"
+        more = f", showing the first {len(shown):,}" if len(idx) > len(shown) else ""
         self.gallery_label.setText(f"{where}: {len(idx):,} images{more}")
+        self.show_more.setVisible(len(idx) > len(shown))
         for i in shown:
             label, pred, conf = int(r.labels[i]), int(r.predictions[i]), float(r.confidence[i])
             pixmap = QPixmap.fromImage(gray_image(r.images[i])).scaled(

@@ -90,4 +90,5 @@ class FinetuneWorker(Worker):
         if isinstance(m, BatchMetrics) and now - self._last > 0.2:
             self._last = now
             done = (m.epoch - 1 + m.batch / m.batches) / finetune_config().epochs
-            self.progress.emit(int(100 * done), 100, f"Teaching: epoch {m.epoch}, batch {m.batch}")
+            epochs = finetune_config().epochs
+            self.progress.emit(int(100 * done), 100, f"epoch {m.epoch} of {epochs}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from mnist_desk.core.finetune import MIN_SAMPLES, FinetuneReport
 from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.finetune_worker import FinetuneWorker, Taught
+from mnist_desk.gui.job_progress import JobProgress
 from mnist_desk.gui.samples_dialog import SamplesDialog
 from mnist_desk.gui.workspace import Workspace
 
@@ -23,10 +24,9 @@ class Handwriting(QObject):
         super().__init__(parent_widget)
         self.workspace, self.session, self.store = workspace, workspace.session, workspace.store
         self.parent_widget = parent_widget
-        self.progress = QProgressBar()
+        self.progress = JobProgress()
         self.progress.setObjectName("teachProgress")
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
+        self.progress.cancel_requested.connect(self.stop)
         self._job: BackgroundJob[FinetuneWorker] = BackgroundJob(self, self._on_job_done)
         self.last_report: FinetuneReport | None = None
 
@@ -38,7 +38,9 @@ class Handwriting(QObject):
         return f"Kept as a {digit}: {count} of this digit, {len(self.store)} in all"
 
     def browse(self) -> None:
-        SamplesDialog(self.store, self.parent_widget).exec()
+        dialog = SamplesDialog(self.store, self.parent_widget)
+        dialog.exec()
+        dialog.deleteLater()
 
     # ---- fine-tuning ---------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -67,21 +69,21 @@ class Handwriting(QObject):
         worker.progress.connect(self._on_worker_progress)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
+        self.progress.start("Teaching your handwriting")
         self._job.start(worker, name="teachingThread")
         self.running_changed.emit(True)
 
     def stop(self) -> None:
-        self._job.cancel()
+        if self._job.is_running():
+            self._job.cancel()
+            self.progress.cancelling()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self.stop()
         return self._job.wait(timeout_ms)
 
     def _on_worker_progress(self, percent: int, total: int, text: str) -> None:
-        self.progress.setValue(percent)
-        self.progress.setFormat(f"{text} %p%")
+        self.progress.report(percent, total, text)
 
     def _on_worker_finished(self, taught: Taught) -> None:
         self.last_report = taught.report
@@ -102,5 +104,5 @@ class Handwriting(QObject):
         QMessageBox.warning(self.parent_widget, "Teach It My Handwriting", message)
 
     def _on_job_done(self) -> None:
-        self.progress.setVisible(False)
+        self.progress.finish()
         self.running_changed.emit(False)

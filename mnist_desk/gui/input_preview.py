@@ -45,7 +45,8 @@ class InputPreview(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         side = min(self.width(), self.height())
-        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        # one rectangle for the picture, its grid and its border: nothing sticks out
+        rect = QRectF((self.width() - side) // 2, (self.height() - side) // 2, side - 1, side - 1)
         painter.fillRect(rect, QColor(0, 0, 0))
         if self._image is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -56,7 +57,7 @@ class InputPreview(QWidget):
                 painter.setPen(QPen(QColor(60, 60, 60, 140), 0))
                 n = self._image.width()
                 for i in range(1, n):
-                    offset = i * side / n
+                    offset = i * rect.width() / n
                     x, y = rect.left() + offset, rect.top() + offset
                     painter.drawLine(QLineF(x, rect.top(), x, rect.bottom()))
                     painter.drawLine(QLineF(rect.left(), y, rect.right(), y))
@@ -64,5 +65,5 @@ class InputPreview(QWidget):
             painter.setPen(QColor(140, 140, 140))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "no ink")
         painter.setPen(QPen(QColor(90, 100, 120), 1))
-        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        painter.drawRect(rect)
         painter.end()

@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from mnist_desk.core.predictor import Prediction
-from mnist_desk.gui.canvas import DrawingCanvas
+from mnist_desk.core.preprocess import Field
+from mnist_desk.gui.canvas import RENDER_SIZE, DrawingCanvas
 from mnist_desk.gui.model_session import ModelSession
 
 
@@ -52,9 +53,15 @@ class LiveReading(QObject):
         self._timer.stop()
         self._last = time.perf_counter()
         prediction = None
-        if not self.canvas.is_empty() and self.session.predictor.model is not None:
+        predictor = self.session.predictor
+        exact = self.canvas.exact_image()
+        if predictor.model is None or self.canvas.is_empty():
+            pass
+        elif exact is not None:  # a test image as MNIST has it: read as the explorer reads it
+            prediction = predictor.predict_array(exact, Field(0.0, 0.0, float(RENDER_SIZE)))
+        else:
             image = self.canvas.render_array(mnist_width=self.normalize_width)
-            prediction = self.session.predictor.predict(image, "light")
+            prediction = predictor.predict(image, "light")
         self.prediction = prediction
         self.updated.emit()
 

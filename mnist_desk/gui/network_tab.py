@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.inspect import LayerMaps, activations, saliency
 from mnist_desk.core.summary import layer_summary
 from mnist_desk.gui.canvas_panel import CanvasPanel
+from mnist_desk.gui.colour_scale import GREY_MAPS, SALIENCY, SIGNED_MAPS, ColourScale
 from mnist_desk.gui.images import rgb_image
 from mnist_desk.gui.input_preview import InputPreview
 from mnist_desk.gui.live_reading import LiveReading
@@ -121,6 +122,7 @@ class NetworkTab(QWidget):
         self.saliency_view = InputPreview(name="saliencyView")
         self.saliency_view.setAccessibleName("Saliency: which pixels pushed the prediction")
         self.saliency_view.setMinimumSize(140, 140)
+        self.saliency_view.setMaximumSize(220, 220)
         saliency_box = QVBoxLayout()
         caption = QLabel("Saliency: |∂ log p / ∂ pixel|")
         caption.setToolTip(
@@ -129,14 +131,22 @@ class NetworkTab(QWidget):
         )
         saliency_box.addWidget(caption)
         saliency_box.addWidget(self.saliency_view)
+        saliency_scale = ColourScale(*SALIENCY)
+        saliency_scale.setMinimumWidth(140)
+        saliency_scale.setMaximumWidth(220)
+        saliency_box.addWidget(saliency_scale)
         saliency_box.addStretch(1)
         maps_row = QHBoxLayout()
         maps_row.addWidget(scroll, 1)
         maps_row.addLayout(saliency_box)
         maps_widget = QWidget()
-        maps_widget.setLayout(maps_row)
+        maps_layout = QVBoxLayout(maps_widget)
+        maps_layout.setContentsMargins(0, 0, 0, 0)
+        maps_layout.addLayout(maps_row, 1)
+        maps_layout.addLayout(self._build_maps_legend())
 
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("networkRightSplitter")
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +157,7 @@ class NetworkTab(QWidget):
         right.setStretchFactor(0, 1)
         right.setStretchFactor(1, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("networkSplitter")
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
@@ -154,9 +165,31 @@ class NetworkTab(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
 
+    def _build_maps_legend(self) -> QVBoxLayout:
+        """How the maps are coloured: grey where a layer's values are never negative
+        (after a ReLU), blue to orange where they can be; each layer scaled to its own peak."""
+        note = QLabel("Colours of the maps, each layer scaled to its own largest value:")
+        note.setWordWrap(True)
+        grey = ColourScale(*GREY_MAPS)
+        grey.setToolTip("After a ReLU a map is never negative: black is 0")
+        signed = ColourScale(*SIGNED_MAPS, middle="0")
+        signed.setToolTip("Before a ReLU (e.g. the class maps) values can be negative")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("grey:"))
+        row.addWidget(grey, 1)
+        row.addSpacing(12)
+        row.addWidget(QLabel("coloured:"))
+        row.addWidget(signed, 1)
+        legend = QVBoxLayout()
+        legend.addWidget(note)
+        legend.addLayout(row)
+        return legend
+
     # ---- the shared canvas ---------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         self.canvas_slot.addWidget(self.panel)
+        # the canvas takes the keys (Delete, Esc, the digits), not the layer table
+        self.panel.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         self.update_maps()
 
     # ---- the layer table -----------------------------------------------------------------
@@ -218,9 +251,12 @@ class NetworkTab(QWidget):
         self._ensure_layer_widgets(len(layers))
         for i, layer in enumerate(layers):
             title, picture = self._layer_labels[i]
-            c, h, w = layer.maps.shape
-            note = " — one map per digit" if i == len(layers) - 1 and c == 10 else ""
-            title.setText(f"<b>{layer.name}</b>: {c} maps of {h}×{w}{note}")
+            note = " — one map per digit" if i == len(layers) - 1 and len(layer.maps) == 10 else ""
+            title.setText(f"<b>{html.escape(layer.title)}</b>{note}")
+            title.setToolTip(
+                f"The output of {layer.after}: what the next layer sees. The table above "
+                f"names the layers the same way."
+            )
             picture.setPixmap(
                 QPixmap.fromImage(rgb_image(tile_maps(layer.maps, 10 if note else 8)))
             )

@@ -17,7 +17,7 @@ class ProbabilityChart(pg.PlotWidget):
         super().__init__(parent)
         self.setObjectName("probabilityChart")
         self.setAccessibleName("Probabilities of the ten digits")
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(130)
         plot = self.getPlotItem()
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()

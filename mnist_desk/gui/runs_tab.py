@@ -13,7 +13,6 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.runs import Limits, Run, RunLibrary, batch_curve
+from mnist_desk.gui import dialogs
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.workspace import Workspace
 
@@ -65,15 +65,18 @@ def reference_label(ckpt: Checkpoint) -> str:
     acc = f", test {ckpt.test_acc:.2f}%" if ckpt.test_acc is not None else ""
     return (
         f"{ckpt.name} ({ckpt.model_config.arch}, {t.optimizer} lr {t.lr:g}, "
-        f"batch {t.batch_size}, {t.epochs} epochs{acc})"
+        f"batch {t.batch_size}, {plural(len(ckpt.history) or t.epochs, 'epoch')}{acc})"
     )
 
 
 def run_label(run: Run) -> str:
     """A run's name with what tells it apart, for legends."""
     acc = f", test {run.test_acc:.2f}%" if run.test_acc is not None else ""
-    epochs = f"{run.epochs_done} epoch{'s' * (run.epochs_done != 1)}"
-    return f"{run.name or run.id} ({run.preset or 'custom'}, {epochs}{acc})"
+    return f"{run.name or run.id} ({plural(run.epochs_done, 'epoch')}{acc})"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
 
 
 class RunsTab(QWidget):
@@ -119,6 +122,7 @@ class RunsTab(QWidget):
         self.summary.setObjectName("runsSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("runsSplitter")
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart)
         splitter.setStretchFactor(0, 2)
@@ -209,7 +213,7 @@ class RunsTab(QWidget):
     def _fill_row(self, row: int, run: Run) -> None:
         started = _local_time(run.started)
         values: list[tuple[str, Any]] = [
-            ("📌" if run.pinned else "", run.pinned),
+            ("★" if run.pinned else "", run.pinned),
             (run.name or run.id, (run.name or run.id).lower()),
             (started, run.started),
             (run.preset or "", run.preset or ""),
@@ -357,7 +361,7 @@ class RunsTab(QWidget):
         if len(runs) != 1:
             return
         suggested = str(Path.home() / f"{runs[0].id}.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export Metrics", suggested, "CSV (*.csv)")
+        path = dialogs.get_save_file_name(self, "Export Metrics", suggested, "CSV (*.csv)")
         if not path:
             return
         try:

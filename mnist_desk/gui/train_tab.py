@@ -95,14 +95,17 @@ class TrainTab(QWidget):
         self.train_button.setObjectName("trainButton")
         self.train_button.setAccessibleName("Start training")
         self.train_button.setToolTip("Train a new model with these settings (Ctrl+T)")
-        self.train_button.setShortcut("Ctrl+T")
         self.pause_button = QPushButton(QIcon(":/icons/pause.svg"), "Pause")
         self.pause_button.setObjectName("pauseButton")
         self.pause_button.setAccessibleName("Pause or resume training")
+        self.pause_button.setToolTip("Hold the training between two batches, and go on again")
         self.stop_button = QPushButton(QIcon(":/icons/stop.svg"), "Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setAccessibleName("Stop training")
-        self.stop_button.setToolTip("Stop after the current batch and keep the model")
+        self.stop_button.setToolTip(
+            "Stop after the current batch. The run is kept; the model you had stays current "
+            "unless you choose the stopped run's"
+        )
         self.train_button.clicked.connect(self.train_requested)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
@@ -150,9 +153,10 @@ class TrainTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(120)
+        self.table.setMinimumHeight(80)
 
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("trainRightSplitter")
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +169,7 @@ class TrainTab(QWidget):
         right.setStretchFactor(1, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("trainSplitter")
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
@@ -329,10 +334,11 @@ class TrainTab(QWidget):
             self.session.restore_predictor()
             self._stopped = outcome
             self.use_button.setVisible(True)
+            done = len(checkpoint.history)
             self.status_label.setText(
-                f"Stopped after {elapsed} at epoch {len(checkpoint.history)} of "
-                f"{self._epochs_planned()}: test accuracy {acc}. The run is {kept}; "
-                "the model you had is still the current one."
+                f"Stopped after {elapsed}, {done} of {self._epochs_planned()} epochs done: "
+                f"test accuracy {acc} (the weights when stopped). The run is {kept}; the "
+                "model you had is still the current one."
             )
             return
         self._make_current(outcome)
@@ -384,14 +390,21 @@ class TrainTab(QWidget):
         self.curves.refresh()  # the last batches; the progress bar is reset below
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.table.rowCount() else 0)
-        self.progress.setFormat("Done" if self.table.rowCount() else "Ready")
+        ended = "Stopped" if self._stopped is not None else "Done"
+        self.progress.setFormat(ended if self.table.rowCount() else "Ready")
         self._set_running(False)
         self.finished.emit()
 
     # ---- a finished run's history (from a checkpoint) -------------------------------------
-    def show_history(self, checkpoint: Checkpoint) -> None:
-        if self.is_running():
+    def show_history(self, checkpoint: Checkpoint | None) -> None:
+        """Show a finished run's curves and epochs (the current model's)."""
+        if self.is_running() or checkpoint is None:
             return
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")  # the run shown is not one that just ended here
+        self.use_button.setVisible(False)
+        self._stopped = None
         self.curves.set_history(checkpoint.history, checkpoint.batch_curve)
         self.table.setRowCount(0)
         for m in checkpoint.history:

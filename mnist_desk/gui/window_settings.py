@@ -1,5 +1,6 @@
 """What the window remembers between sessions (QSettings, as PySide6's documentviewer
-reads them at start and writes them on close), read back with care: a damaged or foreign
+reads them at start and writes them on close: size, tab, panes, the Train form; the
+appearance is remembered as it is chosen), read back with care: a damaged or foreign
 value is skipped, the default used, and named in `problems` so the window can say so."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 DEFAULT_SIZE = (1100, 720)
 
@@ -32,6 +33,12 @@ def read_window_settings(
         tabs.setCurrentIndex(int(tab))
     else:
         problems.append("the last tab")
+    for splitter in window.findChildren(QSplitter):
+        state = settings.value(f"splitters/{splitter.objectName()}")
+        if state is None or not splitter.objectName():
+            continue
+        if not (isinstance(state, QByteArray) and splitter.restoreState(state)):
+            problems.append("the panes' sizes")
     form = settings.value("trainForm")
     if form is not None:
         try:
@@ -51,5 +58,8 @@ def write_window_settings(
 ) -> None:
     settings.setValue("geometry", window.saveGeometry())
     settings.setValue("currentTab", tabs.currentIndex())
+    for splitter in window.findChildren(QSplitter):
+        if splitter.objectName():
+            settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
     settings.setValue("trainForm", json.dumps(form))
     settings.sync()

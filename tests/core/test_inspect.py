@@ -7,12 +7,19 @@ from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.inspect import activations, saliency
 from mnist_desk.core.model import build_model
+from mnist_desk.core.summary import layer_summary
 
 
 def test_activation_maps_of_every_conv_of_the_seed_model(mnist: MNIST) -> None:
     image = mnist.test_images[0].numpy() / 255.0
-    layers = activations(build_model(ModelConfig()), image)
-    assert [layer.name.split(":")[0] for layer in layers] == [f"Conv2d-{i}" for i in range(1, 8)]
+    model = build_model(ModelConfig())
+    layers = activations(model, image)
+    table = {row.name: row for row in layer_summary(model)}
+    assert len(layers) == 7 and all(layer.name in table for layer in layers)
+    for layer in layers:  # named as the layer table names them, with the tensor they show
+        assert (
+            layer.name.startswith("Conv2d-") and table[layer.after].output_shape == layer.maps.shape
+        )
     shapes = [layer.maps.shape for layer in layers]
     # what each conv hands on: after ReLU and pooling where the notebook has them
     assert shapes == [
@@ -25,7 +32,10 @@ def test_activation_maps_of_every_conv_of_the_seed_model(mnist: MNIST) -> None:
         (32, 7, 7),
     ]
     assert layers[0].maps.min() >= 0  # after a ReLU
-    assert layers[0].name == "Conv2d-1: 1→8, 3×3"
+    assert (
+        layers[0].title.startswith("Conv2d-1 (1→8, 3×3) → ")
+        and "8 maps of 14×14" in layers[0].title
+    )
 
 
 def test_activation_maps_of_the_compact_model_end_with_class_maps(mnist: MNIST) -> None:

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from mnist_desk.core.data import MNIST
+from tests.gui.lookup import dispose
 from tests.helpers import write_mnist_folder
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow
     qtbot.waitUntil(lambda: not win.train_tab.is_running(), timeout=5000)
     win.session.dirty = False
     win.close()
-    win.deleteLater()
+    dispose(win)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,13 @@
-"""Finding what a test needs in the window, failing clearly when it is not there."""
+"""Finding what a test needs in the window, failing clearly when it is not there; and
+letting a window go safely."""
 
 from __future__ import annotations
 
+import gc
 from typing import TypeVar
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.gui.main_window import MainWindow
@@ -24,3 +27,12 @@ def current(window: MainWindow) -> Checkpoint:
     checkpoint = window.session.checkpoint
     assert checkpoint is not None, "no current model"
     return checkpoint
+
+
+def dispose(win: QWidget) -> None:
+    """Delete a window here, in the GUI thread, now. Left to Python's garbage collector,
+    its wrapper could be collected later in whatever thread allocates (a training worker),
+    and Qt would destroy widgets outside the GUI thread: a deadlock."""
+    win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()

@@ -25,6 +25,11 @@ def test_a_digit_key_keeps_the_drawing(
     assert len(store) == 1 and store.samples()[0].label == 1
     assert "Kept as a 1" in window.panel.kept_label.text()
     assert (isolated_user_data / "my-digits" / store.samples()[0].file).is_file()
+    window.panel.keep_buttons[7].click()  # the same drawing again: kept once only
+    assert [s.label for s in store.samples()] == [1]
+    assert "already kept as a 1" in window.panel.kept_label.text()
+    stroke(canvas, [(0.3, 0.2), (0.7, 0.2)])  # drawn on: a new drawing, and a new message
+    assert window.panel.kept_label.text() == ""
     window.panel.keep_buttons[7].click()
     assert [s.label for s in store.samples()] == [1, 7]
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.bundled import load_bundled_checkpoint
 from mnist_desk.core import data as data_mod
-from mnist_desk.gui import create_window
+from mnist_desk.gui import create_window, dialogs
 from mnist_desk.gui.main_window import MainWindow
+from tests.gui.lookup import dispose
 
 
 def _payload(**changes: object) -> dict[str, object]:
@@ -47,7 +48,7 @@ def test_a_refused_checkpoint_changes_nothing(
     path = tmp_path / f"{name}.pt"
     torch.save(BAD[name](), path)
     messages: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(dialogs, "get_open_file_name", lambda *a, **k: str(path))
     monkeypatch.setattr(QMessageBox, "critical", lambda p, t, text, *a: messages.append(text))
     before = (window.session.checkpoint, window.session.predictor.model, window.windowTitle())
     rows = window.train_tab.table.rowCount()
@@ -72,7 +73,7 @@ def test_damaged_settings_are_reported_and_reset(qtbot: QtBot) -> None:
         assert win.tabs.currentIndex() == 0 and win.train_tab.form.value("epochs") == 5
     finally:
         win.close()
-        win.deleteLater()
+        dispose(win)
 
 
 def test_damaged_kept_digits_are_reported_and_skipped(
@@ -91,7 +92,7 @@ def test_damaged_kept_digits_are_reported_and_skipped(
         assert any("could not be read" in p for p in win.handwriting.store.problems)
     finally:
         win.close()
-        win.deleteLater()
+        dispose(win)
 
 
 @pytest.fixture

@@ -5,16 +5,16 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.metrics import BatchCurve, EpochMetrics, TestMetrics
 from mnist_desk.core.model import build_model
-from mnist_desk.gui import create_window
+from mnist_desk.gui import create_window, dialogs
 from mnist_desk.gui.main_window import MainWindow
-from tests.gui.lookup import current
+from tests.gui.lookup import current, dispose
 
 
 def _other_checkpoint(tmp_path: Path, name: str = "other model") -> Path:
@@ -46,9 +46,9 @@ def _make_dirty(window: MainWindow) -> None:
 def test_starts_with_the_bundled_model(window: MainWindow) -> None:
     assert window.session.is_bundled and not window.session.dirty
     assert window.session.test_acc is not None and window.session.test_acc >= 99.5
-    assert f"{window.session.test_acc:.2f}%" in window.accuracy_status.text()
-    assert window.params_status.text() == f"{window.session.parameter_count:,} parameters"
-    assert "CPU" in window.device_status.text() or "CUDA" in window.device_status.text()
+    assert f"{window.session.test_acc:.2f}%" in window.status.accuracy.text()
+    assert window.status.params.text() == f"{window.session.parameter_count:,} parameters"
+    assert "CPU" in window.status.device.text() or "CUDA" in window.status.device.text()
     assert window.session.name in window.windowTitle()
 
 
@@ -89,11 +89,11 @@ def test_open_through_the_menu_restores_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = _other_checkpoint(tmp_path)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(dialogs, "get_open_file_name", lambda *a, **k: str(path))
     window.open_action.trigger()
     assert window.session.name == "other model" and window.session.path == path
     assert not window.session.is_bundled and not window.session.dirty
-    assert "96.50%" in window.accuracy_status.text()
+    assert "96.50%" in window.status.accuracy.text()
     assert window.train_tab.table.rowCount() == 2
     assert window.train_tab.curves.epoch_count() == 2 and window.train_tab.curves.batch_count() == 4
     assert window.recent.files()[0] == str(path.resolve())
@@ -108,7 +108,7 @@ def test_invalid_checkpoint_changes_nothing(
     bad = tmp_path / "bad.pt"
     bad.write_text("not a checkpoint")
     messages: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    monkeypatch.setattr(dialogs, "get_open_file_name", lambda *a, **k: str(bad))
     monkeypatch.setattr(
         QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
     )
@@ -125,14 +125,14 @@ def test_save_as_through_the_menu(
     _make_dirty(window)
     assert window.isWindowModified()
     target = tmp_path / "saved"  # no suffix: .pt is added
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(target))
     window.save_action.trigger()  # Ctrl+S on a never-saved model asks where
     saved = tmp_path / "saved.pt"
     assert saved.exists() and load_checkpoint(saved).name == "fresh run"
     assert not window.session.dirty and not window.isWindowModified()
     assert window.session.path == saved
     # a second save writes to the same file without asking
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: pytest.fail("asked again"))
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: pytest.fail("asked again"))
     window.session.rename("renamed")
     window.save_action.trigger()
     assert load_checkpoint(saved).name == "renamed"
@@ -145,7 +145,7 @@ def test_failed_save_is_reported(
     blocker = tmp_path / "file"
     blocker.write_text("x")
     messages: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(blocker / "m.pt"), ""))
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(blocker / "m.pt"))
     monkeypatch.setattr(
         QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
     )
@@ -182,9 +182,7 @@ def test_prompt_save_then_close(
 ) -> None:
     _make_dirty(window)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Save)
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "k.pt"), "")
-    )
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(tmp_path / "k.pt"))
     window.close()
     assert (tmp_path / "k.pt").exists() and not window.isVisible()
 
@@ -255,7 +253,7 @@ def test_about_names_versions_and_device(
 
 
 def test_settings_survive_a_restart(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    window.resize(700, 520)  # within the offscreen screen (800x600)
+    window.resize(760, 580)  # within the offscreen screen (800x600)
     window.train_tab.form.set_value("epochs", 7)
     window.train_tab.dataset.set_folder(str(tmp_path))
     window.tabs.setCurrentIndex(1)
@@ -267,11 +265,11 @@ def test_settings_survive_a_restart(qtbot: QtBot, window: MainWindow, tmp_path: 
         assert again.train_tab.form.value("epochs") == 7
         assert again.workspace.data_dir == str(tmp_path)
         assert again.tabs.currentIndex() == 1
-        assert (again.width(), again.height()) == (700, 520)
+        assert (again.width(), again.height()) == (760, 580)
         assert len(again.recent.files()) == 1
     finally:
         again.close()
-        again.deleteLater()
+        dispose(again)
 
 
 def test_recent_menu_opens_a_file(window: MainWindow, tmp_path: Path) -> None:
@@ -293,21 +291,19 @@ def test_compare_with_checkpoints(
     bad = tmp_path / "bad.pt"
     bad.write_text("no")
     warnings: list[str] = []
-    monkeypatch.setattr(
-        QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(good), str(bad)], "")
-    )
+    monkeypatch.setattr(dialogs, "get_open_file_names", lambda *a, **k: [str(good), str(bad)])
     monkeypatch.setattr(
         QMessageBox, "warning", lambda parent, title, text, *a: warnings.append(text)
     )
     window.compare_action.trigger()
     curves = window.runs_tab.chart
     assert curves.reference_count() == 1 and window.tabs.currentWidget() is window.runs_tab
-    legend = [label.text for _, label in curves.loss_plot.legend.items]
+    legend = [label.text for _, label in curves.legend.items]
     assert any("other model (seed, adam lr 0.002" in text for text in legend)
     assert len(warnings) == 1 and "bad.pt" in warnings[0]
     window.clear_compare_action.trigger()
     assert curves.reference_count() == 0
-    assert not any("other model" in label.text for _, label in curves.loss_plot.legend.items)
+    assert not any("other model" in label.text for _, label in curves.legend.items)
 
 
 def test_export_onnx_through_the_menu(
@@ -317,7 +313,7 @@ def test_export_onnx_through_the_menu(
 ) -> None:
     pytest.importorskip("onnx")
     target = tmp_path / "digits"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(target))
     window.export_onnx_action.trigger()
     assert (tmp_path / "digits.onnx").stat().st_size > 10000
 
@@ -331,10 +327,13 @@ def test_the_app_exempts_its_startup_objects_from_full_collections(
 
     from mnist_desk.gui import app
 
+    windows = []
+
     def fake_exec(self: QApplication) -> int:  # the event loop would block the test
         for widget in QApplication.topLevelWidgets():
             if widget.objectName() == "mainWindow":
                 widget.close()
+                windows.append(widget)
         return 0
 
     monkeypatch.setattr(QApplication, "exec", fake_exec)
@@ -344,3 +343,5 @@ def test_the_app_exempts_its_startup_objects_from_full_collections(
         assert gc.get_freeze_count() > 0  # the modules, the window, its model
     finally:
         gc.unfreeze()
+        for widget in windows:
+            dispose(widget)

@@ -9,12 +9,13 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.runs import Limits
+from mnist_desk.gui import dialogs
 from mnist_desk.gui.main_window import MainWindow
 from tests.gui.lookup import current
 
@@ -116,9 +117,7 @@ def test_rename_note_pin_delete_export(
     tab.buttons["pin"].click()
     run = window.workspace.runs.get(run_id)
     assert (run.name, run.note, run.pinned) == ("mine", "a note", True)
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "m.csv"), "")
-    )
+    monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(tmp_path / "m.csv"))
     tab.select([run_id])
     tab.buttons["export"].click()
     assert (tmp_path / "m.csv").read_text().startswith("epoch,")

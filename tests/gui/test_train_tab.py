@@ -49,8 +49,9 @@ def test_a_short_real_training_run(qtbot: QtBot, window: MainWindow, small_mnist
     assert tab.curves.epoch_count() == 1 and tab.table.rowCount() == 1
     assert tab.curves.raw_loss.getData()[0] is not None
     # the plots are still in the layout after the reset that started the run
-    assert tab.curves.ci.getItem(0, 0) is tab.curves.loss_plot
-    assert tab.curves.ci.getItem(1, 0) is tab.curves.acc_plot
+    assert tab.curves.ci.getItem(0, 0) is tab.curves.legend
+    assert tab.curves.ci.getItem(1, 0) is tab.curves.loss_plot
+    assert tab.curves.ci.getItem(2, 0) is tab.curves.acc_plot
     assert any("epoch 1" in label for label in labels)  # the Draw tab read with epoch 1
     reading = window.session.predictor.model
     assert reading is not None and reading is not bundled_model  # reads with the new weights
@@ -63,7 +64,7 @@ def test_a_short_real_training_run(qtbot: QtBot, window: MainWindow, small_mnist
     assert run.status == "finished" and run.epochs_done == 1
     assert run.test_acc == current(window).test_acc
     assert current(window).history[0].test_acc > 70.0
-    assert "Test accuracy" in window.accuracy_status.text()
+    assert "Test accuracy" in window.status.accuracy.text()
     assert _button(window, "trainButton").isEnabled()
 
 
@@ -156,6 +157,8 @@ def test_curves_keep_a_long_run_light(qtbot: QtBot, window: MainWindow) -> None:
     window.tabs.setCurrentWidget(window.train_tab)
     qtbot.waitExposed(window)
     curves = window.train_tab.curves
+    assert curves.epoch_count() == 15  # at launch: the bundled model's own history
+    curves.reset()
     for epoch in range(1, 31):
         batches = [
             BatchMetrics(epoch, b, 938, 1.0 / (epoch + b / 938), 90.0, 0.002, 1e4, 95.0)
@@ -181,6 +184,7 @@ def test_hidden_curves_wait_until_they_are_shown(qtbot: QtBot, window: MainWindo
     window.tabs.setCurrentWidget(window.draw_tab)
     qtbot.waitExposed(window)
     curves = window.train_tab.curves
+    curves.reset()
     curves.append_batches(
         [BatchMetrics(1, b, 10, 1.0, 90.0, 0.002, 1e4, 95.0) for b in range(1, 4)]
     )
