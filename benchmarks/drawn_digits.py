@@ -17,6 +17,7 @@ Prints accuracy overall and per digit, and the most common confusions.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import QLabel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mnist_desk.core import drawn, tracing  # noqa: E402
 from tests.drawing import catmull_rom, move, press, release  # noqa: E402
 
 Point = tuple[float, float]
@@ -281,6 +283,87 @@ def make_non_digits(per_kind: int, seed: int) -> list[Sample]:
     return [make_sample(None, t, rng) for _ in range(per_kind) for t in NOT_DIGITS.values()]
 
 
+def on_canvas(digit: int | None, strokes: list[np.ndarray], rng: np.random.Generator) -> Sample:
+    """Strokes (any units) drawn at a random size and place on the canvas."""
+    height = rng.uniform(0.35, 0.85)
+    x, y = rng.uniform(0.05, 0.95 - height, 2)
+    placed = drawn.place(strokes, (x, y, height, height))
+    clipped = [[(float(min(max(px, 0.01), 0.99)), float(min(max(py, 0.01), 0.99))) for px, py in s]
+               for s in placed]  # fmt: skip
+    return Sample(digit, clipped, int(rng.integers(8, 44)))
+
+
+def pick_mnist(split: str, per_digit: int, seed: int) -> list[tuple[int, np.ndarray]]:
+    """`per_digit` images of each digit from MNIST's `split` ("train" or "test"), picked
+    at random with `seed` and the same for every model."""
+    from mnist_desk.core.data import load_mnist
+
+    mnist = load_mnist(os.environ.get("MNIST_DESK_DATA"))
+    images = (mnist.test_images if split == "test" else mnist.train_images).numpy()
+    labels = (mnist.test_labels if split == "test" else mnist.train_labels).numpy()
+    order = np.random.default_rng(seed).permutation(len(labels))
+    picked: list[tuple[int, np.ndarray]] = []
+    for d in range(10):
+        of_d = order[labels[order] == d][:per_digit]
+        picked += [(d, images[i]) for i in of_d]
+    return picked
+
+
+def traced_samples(
+    split: str, per_digit: int, seed: int, pace: float | None = None, style: bool = False
+) -> list[Sample]:
+    """MNIST digits of `split` traced to their centre lines (core.tracing) and drawn as a
+    hand draws them at a random pace (core.drawn.by_hand) on the canvas."""
+    rng = np.random.default_rng(seed + 2)
+    out = []
+    for digit, image in pick_mnist(split, per_digit, seed):
+        strokes = tracing.trace(image.astype(np.float32) / 255.0)
+        if style:
+            strokes = drawn.european(strokes, digit, rng)
+        out.append(on_canvas(digit, drawn.by_hand(strokes, rng, pace), rng))
+    return out
+
+
+# Fonts no training data was made from (scripts/make_drawn_data.py uses others): their
+# letters and symbols are the non-digits the benchmark scores.
+HELD_OUT_FONTS = [
+    "NimbusSans-Regular.otf", "NimbusSans-Italic.otf", "C059-Roman.otf", "C059-Italic.otf",
+    "URWGothic-Book.otf", "URWGothic-BookOblique.otf", "URWBookman-Light.otf",
+    "URWBookman-LightItalic.otf", "Z003-MediumItalic.otf", "NimbusMonoPS-Regular.otf",
+]  # fmt: skip
+FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
+
+
+def find_font(name: str) -> Path | None:
+    for folder in FONT_DIRS:
+        if folder.is_dir():
+            for path in folder.rglob(name):
+                return path
+    return None
+
+
+def glyph_samples(chars: str, seed: int) -> tuple[list[Sample], list[str]]:
+    """The characters of every held-out font that is installed, traced and drawn by hand;
+    and the fonts that were found."""
+    rng = np.random.default_rng(seed + 3)
+    out, found = [], []
+    for name in HELD_OUT_FONTS:
+        font = find_font(name)
+        if font is None:
+            continue
+        found.append(name)
+        for char in chars:
+            strokes = drawn.glyph(font, char)
+            if strokes:
+                out.append(on_canvas(None, drawn.by_hand(strokes, rng), rng))
+    return out, found
+
+
+def scribble_samples(n: int, seed: int) -> list[Sample]:
+    rng = np.random.default_rng(seed + 1_000_003)  # never a seed the training data used
+    return [on_canvas(None, drawn.by_hand(drawn.scribble(rng), rng), rng) for _ in range(n)]
+
+
 def replay(window, sample: Sample) -> str:  # type: ignore[no-untyped-def]
     """Draw the sample with mouse events on the real canvas; return what the app reads
     (the text of `predictedDigit`)."""
@@ -301,58 +384,94 @@ def shown_unsure(window) -> bool:  # type: ignore[no-untyped-def]
 
 
 @dataclass
+class Reading:
+    read: str  # the text of predictedDigit
+    confidence: float  # the top probability, 0..1
+    unsure: bool  # shown as unsure
+
+
+def read_all(window, samples: list[Sample]) -> list[Reading]:  # type: ignore[no-untyped-def]
+    out = []
+    for sample in samples:
+        read = replay(window, sample)
+        prediction = window.reading.prediction
+        out.append(
+            Reading(read, prediction.confidence if prediction else 0.0, shown_unsure(window))
+        )
+    return out
+
+
+@dataclass
 class Result:
     accuracy: float
     per_digit: dict[int, float]
     confusions: Counter[tuple[int, str]]
     digits_unsure: float  # share of real digits shown as unsure (false alarms)
-    non_digits_unsure: float  # share of non-digits shown as unsure (the wanted answer)
+    confidences: list[float]
 
 
-def evaluate_window(window, samples: list[Sample], others: list[Sample]) -> Result:  # type: ignore[no-untyped-def]
+def score(samples: list[Sample], readings: list[Reading]) -> Result:
     per_digit: dict[int, list[bool]] = {d: [] for d in range(10)}
     confusions: Counter[tuple[int, str]] = Counter()
-    unsure = []
-    for sample in samples:
-        read = replay(window, sample)
+    for sample, reading in zip(samples, readings, strict=True):
         assert sample.digit is not None
-        ok = read == str(sample.digit)
+        ok = reading.read == str(sample.digit)
         per_digit[sample.digit].append(ok)
-        unsure.append(shown_unsure(window))
         if not ok:
-            confusions[(sample.digit, read or "nothing")] += 1
-    flagged = []
-    for sample in others:
-        replay(window, sample)
-        flagged.append(shown_unsure(window))
-    total = sum(sum(v) for v in per_digit.values()) / len(samples)
+            confusions[(sample.digit, reading.read or "nothing")] += 1
     return Result(
-        100 * total,
-        {d: 100 * float(np.mean(v)) for d, v in per_digit.items()},
+        100
+        * float(np.mean([r.read == str(s.digit) for s, r in zip(samples, readings, strict=True)])),
+        {d: 100 * float(np.mean(v)) for d, v in per_digit.items() if v},
         confusions,
-        100 * float(np.mean(unsure)),
-        100 * float(np.mean(flagged)) if flagged else float("nan"),
+        100 * float(np.mean([r.unsure for r in readings])),
+        [r.confidence for r in readings],
     )
+
+
+def report(title: str, r: Result, n: int) -> None:
+    print(f"{title}: {r.accuracy:.1f}% of {n}")
+    print("  per digit: " + "  ".join(f"{d}: {a:.0f}%" for d, a in r.per_digit.items()))
+    print(
+        "  most common confusions: "
+        + ", ".join(f"{d}->{n_} ({k})" for (d, n_), k in r.confusions.most_common(8))
+    )
+    print(f"  shown as unsure: {r.digits_unsure:.1f}%")
+
+
+def flagged(title: str, readings: list[Reading]) -> float:
+    rate = 100 * float(np.mean([r.unsure for r in readings])) if readings else float("nan")
+    print(f"{title}: {rate:.1f}% shown as unsure or not a digit ({len(readings)} drawings)")
+    return rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-digit", type=int, default=40)
+    parser.add_argument("--per-digit", type=int, default=40, help="template drawings per digit")
+    parser.add_argument(
+        "--traced", type=int, default=100, help="MNIST digits per digit and split to trace"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", help="read with this model (default: the bundled one)")
-    parser.add_argument("--save", type=Path, help="also save the first 100 drawings as a PNG sheet")
     parser.add_argument(
-        "--no-width-normalization",
-        action="store_true",
-        help="read the canvas as drawn, without stroke-width normalisation",
+        "--sources",
+        default="templates,test,train,others",
+        help="comma-separated: templates, test (traced MNIST test digits: the score), "
+        "train (traced MNIST training digits: for tuning), others (non-digits)",
+    )
+    parser.add_argument(
+        "--pace", type=float, help="draw traced digits at this pace (default: mixed)"
+    )
+    parser.add_argument(
+        "--european", action="store_true", help="traced ones and sevens in European style"
+    )
+    parser.add_argument("--save", type=Path, help="also save the first 100 drawings as a PNG sheet")
+    parser.add_argument("--json", type=Path, help="write the readings' confidences here")
+    parser.add_argument(
+        "--curve", type=Path, help="draw the unsure rates against the threshold in this PNG"
     )
     args = parser.parse_args()
-    if args.no_width_normalization:
-        import functools
-
-        from mnist_desk.core import predictor, preprocess
-
-        predictor.to_mnist = functools.partial(preprocess.to_mnist, normalize_width=False)  # type: ignore[assignment]
+    sources = set(args.sources.split(","))
 
     from mnist_desk.gui import create_window
 
@@ -361,26 +480,97 @@ def main() -> None:
     window.show()
     if args.checkpoint:
         window.session.open(args.checkpoint)
-    window.reading.normalize_width = not args.no_width_normalization
-    samples = make_samples(args.per_digit, args.seed)
-    others = make_non_digits(max(1, args.per_digit // 4), args.seed)
-    r = evaluate_window(window, samples, others)
     print(f"model: {window.session.name}")
-    print(f"drawn digits: {len(samples)} ({args.per_digit} per digit, seed {args.seed})")
-    print(f"accuracy: {r.accuracy:.1f}%")
-    print("per digit: " + "  ".join(f"{d}: {a:.0f}%" for d, a in r.per_digit.items()))
-    print(
-        "most common confusions: "
-        + ", ".join(f"{d}->{n_} ({n})" for (d, n_), n in r.confusions.most_common(8))
-    )
-    print(
-        f"shown as unsure: {r.non_digits_unsure:.0f}% of {len(others)} drawings that are no "
-        f"digit (letters, symbols, scribbles), {r.digits_unsure:.1f}% of the digits"
-    )
-    if args.save:
-        save_sheet(window, samples[:100], args.save)
+    dump: dict[str, list[float]] = {}
+    first: list[Sample] = []
+    if "templates" in sources:
+        samples = make_samples(args.per_digit, args.seed)
+        r = score(samples, read_all(window, samples))
+        report(f"template drawings ({args.per_digit} per digit, seed {args.seed})", r, len(samples))
+        first = first or samples
+    for split in ("test", "train"):
+        if split in sources:
+            samples = traced_samples(split, args.traced, args.seed, args.pace, args.european)
+            r = score(samples, read_all(window, samples))
+            use = "the score" if split == "test" else "for tuning"
+            report(f"traced MNIST {split} digits ({use})", r, len(samples))
+            dump[f"digits_{split}"] = r.confidences
+            first = first or samples
+    if "others" in sources:
+        chars = drawn.NON_DIGIT_GLYPHS
+        glyphs, fonts = glyph_samples(chars, args.seed)
+        looks, _ = glyph_samples("".join(sorted(drawn.LOOKALIKES)), args.seed)
+        print(f"held-out fonts found: {len(fonts)} of {len(HELD_OUT_FONTS)}")
+        templates = make_non_digits(max(1, args.per_digit // 4), args.seed)
+        scribbles = scribble_samples(200, args.seed)
+        read = {name: read_all(window, s) for name, s in
+                (("letters and symbols", glyphs), ("hand-made templates", templates),
+                 ("scribbles", scribbles), ("lookalikes (scored apart)", looks))}  # fmt: skip
+        rates = {name: flagged(f"  {name}", r) for name, r in read.items()}
+        others = [r for name, rs in read.items() if "lookalike" not in name for r in rs]
+        flagged("non-digits (all but the lookalikes)", others)
+        dump["non_digits"] = [r.confidence for r in others]
+        dump["lookalikes"] = [r.confidence for r in read["lookalikes (scored apart)"]]
+        del rates
+    if args.curve and "digits_test" in dump and "non_digits" in dump:
+        threshold_curve(dump, args.curve)
+    if args.json:
+        args.json.write_text(json.dumps(dump))
+        print(f"wrote {args.json}")
+    if args.save and first:
+        save_sheet(window, first[:100], args.save)
     window.session.dirty = False
     window.close()
+
+
+def flagged_share(confidences: list[float], threshold: float) -> float:
+    return 100 * float(np.mean(np.asarray(confidences) < threshold)) if confidences else 0.0
+
+
+def threshold_curve(dump: dict[str, list[float]], path: Path) -> None:
+    """Share of digits and of non-digits shown as unsure, for every threshold: the
+    trade-off the app's default (core.predictor.UNSURE_BELOW) is one point of."""
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from mnist_desk.core.predictor import UNSURE_BELOW
+
+    t = np.linspace(0.1, 1.0, 91)
+    plot = pg.PlotWidget(background="w")
+    plot.resize(720, 420)
+    item = plot.getPlotItem()
+    item.addLegend(offset=(10, 150), labelTextColor="k")
+    item.setLabel("bottom", "threshold: a reading less sure than this is shown as unsure")
+    item.setLabel("left", "shown as unsure or not a digit (%)")
+    item.setTitle("Where to draw the line between a digit and a guess", color="k")
+    series = [
+        ("non-digits (letters and symbols of held-out fonts, scribbles, templates)",
+         dump["non_digits"], (200, 80, 0)),
+        ("digits traced from the MNIST test set, drawn by hand", dump["digits_test"],
+         (20, 90, 200)),
+    ]  # fmt: skip
+    if "digits_train" in dump:
+        series.append(("the same from the training set (the threshold is chosen here)",
+                       dump["digits_train"], (120, 160, 220)))  # fmt: skip
+    for name, conf, colour in series:
+        rates = [flagged_share(conf, x) for x in t]
+        item.plot(t, rates, pen=pg.mkPen(colour, width=2), name=name)
+    item.addItem(
+        pg.InfiniteLine(UNSURE_BELOW, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
+    )
+    item.setYRange(0, 100)
+    item.showGrid(x=True, y=True, alpha=0.3)
+    QApplication.processEvents()
+    exporter = pyqtgraph.exporters.ImageExporter(item)
+    exporter.parameters()["width"] = 1000
+    exporter.export(str(path))
+    d, n = dump["digits_test"], dump["non_digits"]
+    print(
+        f"at the default {UNSURE_BELOW}: {flagged_share(n, UNSURE_BELOW):.1f}% of non-digits "
+        f"and {flagged_share(d, UNSURE_BELOW):.1f}% of test digits shown as unsure; wrote {path}"
+    )
 
 
 def save_sheet(window, samples: list[Sample], path: Path) -> None:  # type: ignore[no-untyped-def]

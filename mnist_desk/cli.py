@@ -119,6 +119,12 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         _add_setting_flag(group, s, seed_recipe[s.name])
     p.add_argument("--out", metavar="PATH", help="checkpoint file (default: a dated name here)")
     p.add_argument("--name", help="the model's name, shown in the app")
+    p.add_argument(
+        "--extra",
+        metavar="NPZ",
+        help="also train on these drawings: an .npz of images (uint8 N x 28 x 28) and labels "
+        "(0-9, or -1 for no digit), as scripts/make_drawn_data.py makes them",
+    )
     _add_runs_dir(p)
     _add_json(p, "one object per epoch (and nothing else)")
 
@@ -250,6 +256,10 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"mnist-desk-{time.strftime('%Y%m%d-%H%M%S')}.pt")
     _check_out(out)  # before the training, so that its result is never lost to a bad path
     data = load_mnist(args.data, progress=_DownloadReport())
+    if args.extra:
+        from mnist_desk.core.data import load_extra
+
+        data = data.with_extra(*load_extra(args.extra))
     stop = threading.Event()
     trainer = Trainer(model_cfg, train_cfg, data, stop_event=stop)
     params = count_parameters(build_model(model_cfg))
@@ -260,7 +270,8 @@ def _train(args: argparse.Namespace) -> int:
         model_cfg,
         train_cfg,
         name=name,
-        preset=matching_preset(model_cfg, train_cfg) or f"{args.preset}, changed",
+        preset=(matching_preset(model_cfg, train_cfg) or f"{args.preset}, changed")
+        + (", extra drawings" if args.extra else ""),
         device=describe_device(trainer.device),
         params=params,
     )
@@ -479,12 +490,14 @@ def _predict(args: argparse.Namespace) -> int:
                 "image": path,
                 "digit": None,
                 "probability": None,
+                "unsure": None,
                 "probabilities": None,
             }
             if prediction is not None:
                 record.update(
                     digit=prediction.digit,
                     probability=prediction.confidence,
+                    unsure=prediction.unsure,
                     probabilities=[round(float(p), 6) for p in prediction.probabilities],
                 )
             print(json.dumps(record))
@@ -492,7 +505,10 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"{path}: no ink found")
         else:
             probs = " ".join(f"{d}:{p:.3f}" for d, p in enumerate(prediction.probabilities))
-            print(f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}%)  {probs}")
+            guess = ", unsure: maybe not a digit" if prediction.unsure else ""
+            print(
+                f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}%{guess})  {probs}"
+            )
     return status
 
 

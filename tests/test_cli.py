@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -136,6 +137,35 @@ def test_train_flags_reach_the_configs(tiny_dir: Path, tmp_path: Path) -> None:
         5,
     )
     assert ckpt.model_config.batchnorm and ckpt.model_config.dropout == 0.2
+
+
+def test_train_on_extra_drawings_and_a_wider_network(
+    tiny_dir: Path, tmp_path: Path, mnist: MNIST
+) -> None:
+    """--extra adds drawings (with "no digit" ones) to the training set; --width widens
+    every convolution; both are recorded with the run."""
+    extra = tmp_path / "extra.npz"
+    images = mnist.train_images[2000:2300].numpy()
+    labels = mnist.train_labels[2000:2300].numpy().astype(np.int64)
+    labels[:50] = -1
+    np.savez(extra, images=images, labels=labels)
+    out = tmp_path / "extra.pt"
+    code = main(["train", "--data", str(tiny_dir), "--epochs", "1", "--preset", "best",
+                 "--width", "2", "--extra", str(extra), "--out", str(out), "--json"])  # fmt: skip
+    assert code == 0
+    ckpt = load_checkpoint(out)
+    assert ckpt.model_config.width == 2 and ckpt.parameter_count() > 90_000
+    assert ckpt.history[0].samples_per_s > 0
+    from mnist_desk.core.runs import RunLibrary
+
+    (run,) = [r for r in RunLibrary().runs() if r.name == "extra"]
+    assert run.preset == "best, changed, extra drawings"
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=images.astype(np.float32), labels=labels)
+    result = _run("train", "--data", str(tiny_dir), "--epochs", "1", "--extra", str(bad),
+                  "--out", str(tmp_path / "never.pt"))  # fmt: skip
+    assert result.returncode == 1 and "uint8" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "never.pt").exists()
 
 
 def test_train_human_output_and_default_name(tiny_dir: Path, tmp_path: Path) -> None:

@@ -210,6 +210,12 @@ class ModelConfig(_Config):
         help="dropout probability before the classifier (0 = off)",
         low=0.0, high=0.9, step=0.05, decimals=2, metavar="P", group="Model",
     )
+    width: int = setting(
+        1,
+        label="Width",
+        help="channels of every convolution times this: more capacity, slower steps",
+        low=1, high=4, step=1, unit="×", metavar="N", group="Model",
+    )
     # fmt: on
 
 

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 
 from mnist_desk.core.errors import DataError
+from mnist_desk.core.files import plain_reason
+from mnist_desk.core.text import shown
 
 ENV_VAR = "MNIST_DESK_DATA"
 MIRRORS_VAR = "MNIST_DESK_MIRRORS"
@@ -51,6 +53,51 @@ class MNIST:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     folder: Path
+
+    def with_extra(self, images: torch.Tensor, labels: torch.Tensor) -> MNIST:
+        """These images added to the training set (the test set stays MNIST's)."""
+        return MNIST(
+            torch.cat([self.train_images, images]),
+            torch.cat([self.train_labels, labels]),
+            self.test_images,
+            self.test_labels,
+            self.folder,
+        )
+
+
+MAX_EXTRA_BYTES = 2 * 2**30
+
+
+def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Extra training drawings from an .npz of `images` (uint8 N x 28 x 28, white ink on
+    black, as MNIST's) and `labels` (integers 0-9, or -1 for a drawing that is no digit),
+    as scripts/make_drawn_data.py writes them; fully checked, never unpickled."""
+    import zipfile
+
+    path = Path(path)
+    where = shown(str(path))
+    try:
+        if path.stat().st_size > MAX_EXTRA_BYTES:
+            raise DataError(f"{where} is larger than {MAX_EXTRA_BYTES // 2**30} GB")
+        with np.load(path, allow_pickle=False) as npz:
+            if not {"images", "labels"} <= set(npz.files):
+                raise DataError(f"{where} has no 'images' and 'labels' arrays")
+            images, labels = npz["images"], npz["labels"]
+    except FileNotFoundError:
+        raise DataError(f"cannot read {where}: it does not exist") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {where}: {plain_reason(exc)}") from None
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        reason = "it is not an .npz of arrays" if isinstance(exc, zipfile.BadZipFile) else exc
+        raise DataError(f"cannot read {where}: {shown(str(reason))}") from None
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"{where}: images must be uint8 N x 28 x 28 (got {images.dtype} "
+                        f"{images.shape})")  # fmt: skip
+    if labels.ndim != 1 or len(labels) != len(images) or labels.dtype.kind not in "iu":
+        raise DataError(f"{where}: labels must be one integer per image")
+    if len(labels) and (labels.min() < -1 or labels.max() > 9):
+        raise DataError(f"{where}: labels must be 0-9, or -1 for no digit")
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
 
 def user_cache_dir() -> Path:

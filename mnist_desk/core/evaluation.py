@@ -67,6 +67,9 @@ def predict_logprobs(
 def summarize(logprobs: torch.Tensor, labels: torch.Tensor) -> EvalResult:
     """Loss, accuracy, per-class accuracy and confusion from predictions already made."""
     labels = labels.cpu()
+    digits = labels >= 0  # a drawing that is no digit (core.steps.NO_DIGIT) has no answer
+    if not bool(digits.all()):
+        logprobs, labels = logprobs[digits], labels[digits]
     n = len(labels)
     loss = F.nll_loss(logprobs, labels, reduction="mean").item() if n else math.nan
     pred = logprobs.argmax(dim=1)

@@ -51,21 +51,22 @@ class SeedNet(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg
+        k = cfg.width
         self.features = nn.Sequential(
-            *_conv3(1, 8, cfg),
+            *_conv3(1, 8 * k, cfg),
             nn.MaxPool2d(2),
-            *_conv3(8, 16, cfg),
+            *_conv3(8 * k, 16 * k, cfg),
             nn.MaxPool2d(2),
-            PointwiseConv2d(16, 8),
-            *_conv3(8, 16, cfg),
-            PointwiseConv2d(16, 16),
-            *_conv3(16, 32, cfg),
-            PointwiseConv2d(32, 32),
+            PointwiseConv2d(16 * k, 8 * k),
+            *_conv3(8 * k, 16 * k, cfg),
+            PointwiseConv2d(16 * k, 16 * k),
+            *_conv3(16 * k, 32 * k, cfg),
+            PointwiseConv2d(32 * k, 32 * k),
         )
         head: list[nn.Module] = [nn.Flatten()]
         if cfg.dropout > 0:
             head.append(nn.Dropout(cfg.dropout))
-        head += [nn.Linear(32 * 7 * 7, 10), nn.LogSoftmax(dim=1)]
+        head += [nn.Linear(32 * k * 7 * 7, 10), nn.LogSoftmax(dim=1)]
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -80,6 +81,7 @@ class CompactNet(nn.Module):
     convolutions instead: 8 channels at 28x28 (pooled before BatchNorm and ReLU, which
     then work on a quarter of the pixels), 16 and 32 at 14x14, two of 32 at 7x7. Every
     convolution is followed by BatchNorm when cfg.batchnorm (the default of this net).
+    With cfg.width, every convolution has that many times the channels.
     """
 
     WIDTHS = (8, 16, 32, 32, 32)
@@ -87,7 +89,7 @@ class CompactNet(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg
-        c1, c2, c3, c4, c5 = self.WIDTHS
+        c1, c2, c3, c4, c5 = (c * cfg.width for c in self.WIDTHS)
         self.features = nn.Sequential(
             *self._block(1, c1, cfg, pool=True),
             *self._block(c1, c2, cfg),

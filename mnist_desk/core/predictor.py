@@ -20,6 +20,14 @@ from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.model import build_model
 from mnist_desk.core.preprocess import Field, Polarity, to_mnist_placed
 
+# Below this confidence a reading is a guess: "unsure, maybe not a digit". The bundled
+# model was trained to spread its belief over the ten digits for drawings that are no
+# digit (core.steps.NO_DIGIT); the threshold is the one that flags at most 1.5% of the
+# digits traced from MNIST's *training* set, drawn by hand (benchmarks/drawn_digits.py
+# --sources train); the rates it gives on the test tracings and on non-digits of
+# held-out fonts are in docs/unsure-threshold.png and the README.
+UNSURE_BELOW = 0.5
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -28,6 +36,11 @@ class Prediction:
     probabilities: np.ndarray  # (10,) float32, sums to 1
     image: np.ndarray  # the (28, 28) input the network saw, [0, 1]
     field: Field | None = None  # where that input lies in the image it was made from
+
+    @property
+    def unsure(self) -> bool:
+        """A guess rather than a reading: maybe no digit at all (UNSURE_BELOW)."""
+        return self.confidence < UNSURE_BELOW
 
 
 class Predictor:

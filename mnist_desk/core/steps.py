@@ -26,6 +26,25 @@ from mnist_desk.core.augment import Augmentation, apply
 log = logging.getLogger(__name__)
 
 StepResult = tuple[torch.Tensor, torch.Tensor]  # loss (scalar), correct count (scalar)
+NO_DIGIT = -1  # the label of a training drawing that is no digit at all
+
+
+def loss_and_correct(out: torch.Tensor, y: torch.Tensor, label_smoothing: float) -> StepResult:
+    """Cross-entropy with label smoothing against each label; a label of NO_DIGIT asks
+    for no digit at all, the uniform distribution over the ten (outlier exposure,
+    Hendrycks et al. 2019), so that letters and scribbles are read with low confidence.
+    Correct: the digit read for a digit; for no digit, a top probability under one half.
+    With only digits this is exactly F.cross_entropy with label smoothing."""
+    known = y >= 0
+    logp = F.log_softmax(out, dim=1)
+    classes = out.shape[1]
+    target = F.one_hot(y.clamp(min=0), classes).to(logp.dtype)
+    target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    target = torch.where(known.unsqueeze(1), target, torch.full_like(target, 1.0 / classes))
+    loss = -(target * logp).sum(dim=1).mean()
+    top, read = logp.max(dim=1)
+    correct = torch.where(known, read == y, top.exp() < 0.5)
+    return loss, correct.sum()
 
 
 class EagerStep:
@@ -49,9 +68,7 @@ class EagerStep:
 
     def __call__(self, idx: torch.Tensor, aug: Augmentation | None) -> StepResult:
         x = apply(self.images[idx], aug).contiguous(memory_format=self.memory_format)
-        y = self.labels[idx]
-        out = self.model(x)
-        loss = F.cross_entropy(out, y, label_smoothing=self.label_smoothing)
+        loss, correct = loss_and_correct(self.model(x), self.labels[idx], self.label_smoothing)
         for p in self.model.parameters():
             if p.grad is not None:
                 if self.keep_grad_tensors:
@@ -59,7 +76,7 @@ class EagerStep:
                 else:
                     p.grad = None
         loss.backward()
-        return loss.detach(), (out.argmax(dim=1) == y).sum()
+        return loss.detach(), correct
 
 
 class CapturedStep:
@@ -91,11 +108,9 @@ class CapturedStep:
     def _forward_backward(self) -> StepResult:
         e = self.eager
         x = apply(e.images[self.idx], self.aug).contiguous(memory_format=e.memory_format)
-        y = e.labels[self.idx]
-        out = e.model(x)
-        loss = F.cross_entropy(out, y, label_smoothing=e.label_smoothing)
+        loss, correct = loss_and_correct(e.model(x), e.labels[self.idx], e.label_smoothing)
         loss.backward()
-        return loss.detach(), (out.argmax(dim=1) == y).sum()
+        return loss.detach(), correct
 
     def _run_eager_uncounted(self) -> None:
         for p in self.eager.model.parameters():

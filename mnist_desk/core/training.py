@@ -141,8 +141,12 @@ class Trainer:
         stop_event: threading.Event | None = None,
         pause_event: threading.Event | None = None,
         initial_weights: dict[str, torch.Tensor] | None = None,
+        frozen_norm: bool = False,
     ) -> None:
+        """With `frozen_norm`, BatchNorm keeps the statistics it has (a fine-tune on a
+        different mix of images would otherwise shift them for every image)."""
         self.model_config = model_config
+        self.frozen_norm = frozen_norm
         self.config = train_config
         self.stop_event = stop_event or threading.Event()
         self.pause_event = pause_event or threading.Event()
@@ -232,6 +236,10 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> Iterator[BatchMetrics | EpochMetrics]:
         cfg, n = self.config, len(self._train_x)
         self.model.train()
+        if self.frozen_norm:
+            for module in self.model.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         perm = torch.randperm(n, generator=self._generator, device=self.device)
         # the random draws of the whole epoch at once: a handful of ops, not 30 a batch
         aug = None if cfg.augment.is_none else draw(n, cfg.augment, self._generator, self.device)

@@ -7,7 +7,6 @@ and the image handed to the network (`render_array`) never depends on either.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,15 +47,14 @@ class _Snapshot:
 
 
 def stroke_path(points: list[QPointF], scale: float) -> QPainterPath:
-    """A smooth path through the points: quadratic curves between midpoints."""
+    """The path through the points as the input device recorded them: straight lines
+    from point to point. A slow hand's points lie a pixel apart and make a smooth curve;
+    a fast hand's (or a tablet's) lie far apart, and rounding their corners off would
+    turn the sharp corner of a 7 or of a 1's flag into a 2's curve."""
     pts = [QPointF(p.x() * scale, p.y() * scale) for p in points]
     path = QPainterPath(pts[0])
-    if len(pts) == 1:
-        path.lineTo(pts[0])  # a dot: a zero-length line drawn with a round cap
-        return path
-    for prev, cur in itertools.pairwise(pts):
-        path.quadTo(prev, (prev + cur) / 2)
-    path.lineTo(pts[-1])
+    for point in pts[1:] or pts:  # a dot: a zero-length line drawn with a round cap
+        path.lineTo(point)
     return path
 
 
@@ -212,7 +210,7 @@ class DrawingCanvas(QWidget):
         painter = QPainter(self._layer)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(_pen(stroke, side))
-        painter.drawPath(stroke_path(stroke.points[-3:], side))
+        painter.drawPath(stroke_path(stroke.points[-2:], side))
         painter.end()
 
     def render_array(self, size: int = RENDER_SIZE, *, mnist_width: bool = False) -> np.ndarray:

@@ -162,7 +162,7 @@ class CanvasPanel(QWidget):
         if self.canvas.is_empty():
             self.kept_label.setText("Draw something first.")
             return
-        drawing = self.canvas.render_array()
+        drawing = self.canvas.render_array(mnist_width=True)  # as the reading sees it
         if self._kept is not None and self._kept[0] == drawing.tobytes():
             self.kept_label.setText(f"This drawing is already kept as a {self._kept[1]}.")
             return

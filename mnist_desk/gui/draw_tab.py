@@ -37,12 +37,6 @@ from mnist_desk.gui.live_reading import LiveReading
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.probability_chart import ProbabilityChart
 
-# Below this confidence a reading is shown as a guess. With the best preset's label
-# smoothing, drawn digits are read at 0.93 or more nine times in ten; 0.8 flags 75% of
-# drawings that are no digit (letters, symbols, scribbles) and 2% of digits
-# (benchmarks/drawn_digits.py, chosen on its seed 7, reported on seed 0).
-UNSURE_BELOW = 0.8
-
 
 class DrawTab(QWidget):
     prediction_updated = Signal()  # after the chart and labels show a new reading
@@ -167,7 +161,7 @@ class DrawTab(QWidget):
             self.chart.set_probabilities(None)
             self.preview.set_array(None)
         else:
-            unsure = prediction.confidence < UNSURE_BELOW
+            unsure = prediction.unsure
             self.digit_label.setText(str(prediction.digit))
             role = QPalette.ColorRole.PlaceholderText if unsure else QPalette.ColorRole.WindowText
             self.digit_label.setForegroundRole(role)  # a role: it follows light and dark

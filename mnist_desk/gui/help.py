@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mnist_desk.core.predictor import UNSURE_BELOW
+
 MOUSE = [
     ("Draw", "Left button on the canvas"),
     ("Erase", "Right button on the canvas"),
@@ -127,8 +129,9 @@ a workbench to train it, look inside it and test it.</p>
 <p>On the <b>Draw</b> tab, write a digit with the left mouse button; the right button
 erases. The network reads while you draw: the big digit is its answer, the bars are its
 ten probabilities, and <i>What it sees</i> is the 28×28 picture it really gets (your
-drawing cropped, scaled and centred the way MNIST's digits were). Below 80% it says it is
-<i>unsure</i>: that is how it says “maybe this is not a digit”.</p>
+drawing cropped, scaled and centred the way MNIST's digits were). Below {unsure} it says it is
+<i>unsure</i>: that is how it says “maybe this is not a digit”. Letters, symbols and
+scribbles mostly land there, digits seldom.</p>
 <p><b>Undo</b> (Ctrl+Z) takes back a stroke, <b>Clear</b> (Delete or Esc) empties the
 canvas. You can also drop or paste (Ctrl+V) an image of a digit.</p>
 <h3>2. Teach it your handwriting</h3>
@@ -176,9 +179,11 @@ it is how the network combines what different detectors found at the same place.
 <h3>The end: ten numbers</h3>
 <p>The last layers turn the maps into ten scores, one per digit, and a <b>softmax</b>
 turns those into probabilities that add up to 1. The digit with the highest probability
-is the answer. A high probability is not a proof: the network was only ever shown
-digits, so a letter still gets ten probabilities. That is why the app says “unsure”
-below 80%.</p>
+is the answer. A high probability is not a proof: a network shown only digits gives a
+letter ten probabilities too, often one of them high. So the bundled network was also
+shown letters, symbols and scribbles with the answer “none of the ten, equally”: it
+learned to spread its belief for drawings that are no digit, and the app says “unsure”
+when no digit reaches {unsure}.</p>
 <h3>Saliency: which pixels mattered</h3>
 <p>Saliency asks: if this pixel were a little brighter or darker, how much would the
 winning digit's probability change? Bright (yellow) pixels pull the reading most. It is
@@ -194,3 +199,6 @@ digits rather than to remember the ones it saw. <b>Augmentation</b> (small rando
 rotations, shifts, zooms) shows it slightly different digits every epoch, so that it
 learns what a 7 is rather than what these 7s look like.</p>
 """
+_UNSURE = f"{UNSURE_BELOW:.0%}"
+GUIDE = GUIDE.replace("{unsure}", _UNSURE)
+INSIDE = INSIDE.replace("{unsure}", _UNSURE)

@@ -152,3 +152,33 @@ def test_user_cache_dir_is_per_platform(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
     assert user_cache_dir() == tmp_path / "mnist-desk" / "Cache"
     assert os.fspath(user_cache_dir())
+
+
+def _npz(path: Path, **arrays: np.ndarray) -> Path:
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    return path
+
+
+def test_extra_drawings_are_read_and_checked(tmp_path: Path) -> None:
+    from mnist_desk.core.data import load_extra
+
+    images = np.zeros((5, 28, 28), np.uint8)
+    good = _npz(tmp_path / "good.npz", images=images, labels=np.array([0, 1, 9, -1, 3]))
+    x, y = load_extra(good)
+    assert x.shape == (5, 28, 28) and y.tolist() == [0, 1, 9, -1, 3]
+    cases = {
+        "wrong.npz": dict(images=images.astype(np.float32), labels=np.zeros(5, int)),
+        "shape.npz": dict(images=np.zeros((5, 28, 27), np.uint8), labels=np.zeros(5, int)),
+        "count.npz": dict(images=images, labels=np.zeros(4, int)),
+        "range.npz": dict(images=images, labels=np.array([0, 1, 2, 3, 10])),
+        "missing.npz": dict(pictures=images),
+        "objects.npz": dict(images=images, labels=np.array([0, "a", None, 1, 2], dtype=object)),
+    }
+    for name, arrays in cases.items():
+        with pytest.raises(DataError):
+            load_extra(_npz(tmp_path / name, **arrays))
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(DataError, match="cannot read"):
+        load_extra(tmp_path / "text.npz")
+    with pytest.raises(DataError, match="cannot read"):
+        load_extra(tmp_path / "absent.npz")

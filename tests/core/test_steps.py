@@ -98,3 +98,50 @@ def test_captured_steps_train_as_the_eager_ones_do(small_mnist: MNIST) -> None:
         runs[graphs] = (losses, trainer.step_mode)
     assert runs[False][1] == "eager" and runs[True][1].startswith("captured")
     np.testing.assert_allclose(runs[True][0], runs[False][0], rtol=1e-3, atol=1e-4)
+
+
+def test_loss_for_digits_is_plain_cross_entropy_with_smoothing() -> None:
+    from mnist_desk.core.steps import loss_and_correct
+
+    torch.manual_seed(0)
+    out = torch.log_softmax(torch.randn(32, 10), dim=1)
+    y = torch.randint(0, 10, (32,))
+    loss, correct = loss_and_correct(out, y, 0.05)
+    expected = torch.nn.functional.cross_entropy(out, y, label_smoothing=0.05)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert correct.item() == int((out.argmax(1) == y).sum())
+
+
+def test_no_digit_asks_for_the_uniform_distribution() -> None:
+    """A drawing that is no digit (label -1) costs least when the ten are equally likely,
+    and counts as right only when the network is unsure of it."""
+    from mnist_desk.core.steps import NO_DIGIT, loss_and_correct
+
+    flat = torch.full((1, 10), -np.log(10.0))
+    sure = torch.log_softmax(torch.tensor([[8.0] + [0.0] * 9]), dim=1)
+    label = torch.tensor([NO_DIGIT])
+    flat_loss, flat_ok = loss_and_correct(flat, label, 0.0)
+    sure_loss, sure_ok = loss_and_correct(sure, label, 0.0)
+    assert flat_loss.item() == pytest.approx(np.log(10.0))
+    assert sure_loss.item() > flat_loss.item() + 1
+    assert (flat_ok.item(), sure_ok.item()) == (1, 0)
+
+
+def test_training_with_no_digit_drawings_lowers_their_confidence(small_mnist: MNIST) -> None:
+    """Outlier exposure end to end: noise labelled 'no digit' is read with far lower
+    confidence than by the same training without it, and the digits are still learned."""
+    from mnist_desk.core.evaluation import predict_logprobs
+    from mnist_desk.core.steps import NO_DIGIT
+
+    g = torch.Generator().manual_seed(0)
+    noise = (torch.rand(1500, 28, 28, generator=g) > 0.8).to(torch.uint8) * 255
+    probe = (torch.rand(200, 28, 28, generator=g) > 0.8).to(torch.uint8) * 255
+    digits = subset(small_mnist, 6000, 1000)
+    confidence = {}
+    for name, labels in (("exposed", torch.full((1500,), NO_DIGIT)), ("told digits", None)):
+        data = digits.with_extra(noise, labels) if labels is not None else digits
+        trainer = Trainer(ModelConfig(), TrainConfig(epochs=1, device="cpu", seed=0), data)
+        assert trainer.run()[-1].test_acc > 75  # -1 labels never reach the test score
+        top = predict_logprobs(trainer.final_model, probe).exp().max(dim=1).values
+        confidence[name] = float(top.mean())
+    assert confidence["exposed"] < 0.3 < confidence["told digits"]

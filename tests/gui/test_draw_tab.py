@@ -209,3 +209,28 @@ def test_drawings_are_read_with_mnist_stroke_width(window: MainWindow) -> None:
         as_drawn.append(float(tab.canvas.render_array().sum()))
     assert abs(masses[0] - masses[1]) < 0.1 * masses[1]  # the brush no longer matters
     assert as_drawn[0] < 0.6 * masses[0] and as_drawn[1] > 1.3 * masses[1]
+
+
+def test_a_quick_stroke_keeps_its_corners(window: MainWindow) -> None:
+    """Points far apart (a fast hand, a tablet) are joined by straight lines: the corner
+    of a seven drawn with three points stays a corner instead of becoming a 2's curve."""
+    canvas = window.draw_tab.canvas
+    window.draw_tab.brush_slider.setValue(10)
+    press(canvas, 0.2, 0.2)
+    move(canvas, 0.8, 0.2)
+    move(canvas, 0.4, 0.9)
+    release(canvas, 0.4, 0.9)
+    image = canvas.render_array(280)
+    assert image[56, 222] > 128  # the corner at (0.8, 0.2) is ink
+    assert image[56, 200] > 128 and image[90, 208] > 128  # and both strokes leading to it
+    assert image[100, 170] == 0  # nothing inside the corner
+
+
+def test_a_kept_drawing_is_the_drawing_as_it_is_read(window: MainWindow) -> None:
+    canvas = window.draw_tab.canvas
+    window.draw_tab.brush_slider.setValue(44)
+    stroke(canvas, SEVEN)
+    window.panel.keep_as(7)
+    (sample,) = window.handwriting.store.samples()
+    kept = window.handwriting.store.image(sample)
+    np.testing.assert_array_equal(kept, canvas.render_array(mnist_width=True))

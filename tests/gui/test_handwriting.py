@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from mnist_desk.core.finetune import finetune_config
 from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.samples_dialog import SamplesDialog
 from tests.drawing import stroke
@@ -81,7 +82,11 @@ def test_teach_it_my_handwriting(
     # the taught model is current and kept: a run of its own, nothing to save
     assert window.session.checkpoint is not before and not window.session.dirty
     run = window.workspace.runs.get(str(window.session.run_id))
-    assert run.preset == "teach" and run.status == "finished" and run.epochs_done == 3
+    assert (
+        run.preset == "teach"
+        and run.status == "finished"
+        and run.epochs_done == finetune_config().epochs
+    )
     assert "MNIST test" in said[0] and "Runs tab" in said[0]
     qtbot.waitUntil(lambda: not window.handwriting.is_running(), timeout=5000)
     assert window.teach_action.isEnabled()

@@ -189,7 +189,7 @@ def test_onnx_export_name_and_mode(
 
     monkeypatch.setattr(dialogs, "get_save_file_name", save)
     window.export_onnx_action.trigger()
-    assert suggested == ["Compact-CNN-best-preset.onnx"]
+    assert suggested == ["Compact-CNN-2-best-preset-drawn-digits.onnx"]  # "×" left out
     umask = os.umask(0)
     os.umask(umask)
     mode = stat.S_IMODE((tmp_path / "m.onnx").stat().st_mode)
