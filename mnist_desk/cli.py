@@ -74,6 +74,35 @@ def _build_parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("summary", help="the model's layers, shapes and parameter counts")
     _add_checkpoint(sm)
 
+    from mnist_desk.core.robustness import DAMAGES
+
+    rb = sub.add_parser(
+        "robustness",
+        help="test accuracy as the test images are damaged, for one model or several",
+        description="Test accuracy on the 10,000 test images under damage of each chosen "
+        "severity. Units: "
+        + "; ".join(f"{d.name}: {_escape(d.unit)}" for d in DAMAGES.values())
+        + ".",
+    )
+    rb.add_argument(
+        "--checkpoint",
+        metavar="PATH_OR_RUN",
+        nargs="+",
+        help="checkpoint files or run ids (see `mnist-desk runs`); default: the bundled model",
+    )
+    _add_runs_dir(rb)
+    rb.add_argument("--damage", required=True, choices=tuple(DAMAGES), help="what to do to them")
+    rb.add_argument(
+        "--levels",
+        metavar="L,L,...",
+        help="comma-separated severities in the damage's unit (default: a first set for it, "
+        "e.g. 0,10,20,30,45 degrees); a list that starts with a minus takes an equals sign: "
+        "--levels=-2,-1,0,1,2",
+    )
+    rb.add_argument("--seed", type=int, default=0, help="for the random parts of the damage")
+    _add_data(rb)
+    _add_json(rb, 'one object per model: {"model", "damage", "points": [{"level", "test_acc"}]}')
+
     from mnist_desk.cli_runs import add_runs_parser
 
     add_runs_parser(sub, _add_runs_dir, _add_json)
@@ -170,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": _evaluate,
         "predict": _predict,
         "summary": _summary,
+        "robustness": _robustness,
         "runs": runs_command,
     }
     try:
@@ -468,6 +498,48 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"{d}: {'-' if math.isnan(a) else f'{a:.1f}'}" for d, a in enumerate(result.per_class_acc)
     )
     print(f"per class (%): {per_class}")
+    return 0
+
+
+def _levels(text: str | None, kind: str) -> list[float]:
+    from mnist_desk.core.errors import MnistDeskError
+    from mnist_desk.core.robustness import DAMAGES
+
+    if text is None:
+        return list(DAMAGES[kind].levels)
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise MnistDeskError(f"--levels wants numbers separated by commas, not {text!r}") from None
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from mnist_desk.core.data import load_mnist
+    from mnist_desk.core.robustness import check, robustness
+
+    levels = _levels(args.levels, args.damage)
+    damage = check(args.damage, levels)
+    checkpoints = [
+        _load_checkpoint(argparse.Namespace(checkpoint=given, runs_dir=args.runs_dir))
+        for given in (args.checkpoint or [None])
+    ]  # all of them read before the data loads: a bad one costs nothing
+    data = load_mnist(args.data, progress=_DownloadReport())
+    if not args.json:
+        print(f"{damage.name} ({damage.unit}), {len(data.test_labels):,} test images")
+    for checkpoint in checkpoints:
+        points = robustness(
+            checkpoint.build_model(), data.test_images, data.test_labels, damage.name, levels,
+            seed=args.seed,
+        )  # fmt: skip
+        if args.json:
+            print(json.dumps({
+                "model": checkpoint.name,
+                "damage": damage.name,
+                "points": [{"level": p.level, "test_acc": p.test_acc} for p in points],
+            }), flush=True)  # fmt: skip
+            continue
+        row = "  ".join(f"{p.level:g}: {p.test_acc:.2f}%" for p in points)
+        print(f"{checkpoint.name}: {row}", flush=True)
     return 0
 
 

@@ -422,3 +422,36 @@ def test_runs_limits_on_the_cli(tmp_path: Path) -> None:
     runs_dir = str(tmp_path / "runs")
     result = _run("runs", "limits", "--max-runs", "3", "--max-gb", "1", "--runs-dir", runs_dir)
     assert result.returncode == 0 and "at most 3 runs and 1 GB" in result.stdout
+
+
+def test_robustness_json_one_object_per_model(trained: Path, tiny_dir: Path) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([
+            "robustness", "--checkpoint", str(trained), str(trained), "--damage", "rotation",
+            "--levels", "0,30,90", "--data", str(tiny_dir), "--json",
+        ])  # fmt: skip
+    assert code == 0
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(records) == 2 and records[0] == records[1]  # the same damage for every model
+    record = records[0]
+    assert set(record) == {"model", "damage", "points"} and record["damage"] == "rotation"
+    levels = [p["level"] for p in record["points"]]
+    accs = [p["test_acc"] for p in record["points"]]
+    assert levels == [0, 30, 90]
+    evaluated = json.loads(
+        _run("evaluate", "--checkpoint", str(trained), "--data", str(tiny_dir), "--json").stdout
+    )
+    assert accs[0] == pytest.approx(evaluated["test_acc"])  # level 0 is the plain test set
+    assert accs[0] > accs[1] > accs[2]  # a quarter turn is far worse than 30 degrees
+
+
+def test_robustness_refuses_levels_out_of_range_and_unknown_damage() -> None:
+    result = _run("robustness", "--damage", "rotation", "--levels", "0,400")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "mnist-desk: error: rotation level 400 is outside -180..180 (degrees)"
+    ]
+    bad = _run("robustness", "--damage", "blur", "--levels", "1,x")
+    assert bad.returncode == 1 and "numbers separated by commas" in bad.stderr
+    assert _run("robustness", "--damage", "melting").returncode == 2

@@ -16,8 +16,6 @@ from mnist_desk.gui import dialogs
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.recent_files import RecentFiles
 
-CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
-
 
 class CheckpointFiles(QObject):
     opened = Signal(object)  # the Checkpoint now current, read from a file
@@ -47,7 +45,7 @@ class CheckpointFiles(QObject):
         if not self.maybe_save():
             return
         path = dialogs.get_open_file_name(
-            self.window, "Open Checkpoint", self.last_dir(), CHECKPOINT_FILTER
+            self.window, "Open Checkpoint", self.last_dir(), dialogs.CHECKPOINT_FILTER
         )
         if path:
             self.open(path, ask=False)
@@ -75,7 +73,7 @@ class CheckpointFiles(QObject):
     def save_as(self) -> bool:
         suggested = Path(self.last_dir()) / f"{self.safe_name()}.pt"
         path = dialogs.get_save_file_name(
-            self.window, "Save Checkpoint", str(suggested), CHECKPOINT_FILTER
+            self.window, "Save Checkpoint", str(suggested), dialogs.CHECKPOINT_FILTER
         )
         if not path:
             return False
@@ -113,7 +111,7 @@ class CheckpointFiles(QObject):
     # ---- comparing and exporting ---------------------------------------------------------
     def compare_dialog(self) -> None:
         paths = dialogs.get_open_file_names(
-            self.window, "Compare With Checkpoints", self.last_dir(), CHECKPOINT_FILTER
+            self.window, "Compare With Checkpoints", self.last_dir(), dialogs.CHECKPOINT_FILTER
         )
         problems = []
         for path in paths:

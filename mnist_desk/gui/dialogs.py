@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
+CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+
 SIZE = (900, 560)
 
 

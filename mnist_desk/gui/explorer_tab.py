@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
 from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.mnist_cache import MnistCache
+from mnist_desk.gui.robustness_panel import RobustnessPanel
 from mnist_desk.gui.workspace import Workspace
 
 GALLERY_PAGE = 400  # images shown at once; "Show more" adds as many again
@@ -208,10 +210,28 @@ class ExplorerTab(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        test_set = QWidget()
+        test_layout = QVBoxLayout(test_set)
+        test_layout.addLayout(top)
+        test_layout.addWidget(self.summary)
+        test_layout.addWidget(splitter, 1)
+        self.robustness = RobustnessPanel(
+            lambda: (self.session.name, self.session.checkpoint),
+            self.workspace.cache,
+            self.workspace.runs,
+            lambda: self.workspace.data_dir,
+        )
+        self.pages = QTabWidget()
+        self.pages.setObjectName("explorerPages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(test_set, "Test set")
+        self.pages.addTab(self.robustness, "Robustness")
+        self.pages.setTabToolTip(
+            1, "Test accuracy as the test images are damaged, model beside model"
+        )
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.summary)
-        layout.addWidget(splitter, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
 
     # ---- evaluation --------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -237,7 +257,8 @@ class ExplorerTab(QWidget):
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self._job.cancel()
-        return self._job.wait(timeout_ms)
+        stopped = self.robustness.shutdown(timeout_ms)
+        return self._job.wait(timeout_ms) and stopped
 
     def _on_worker_progress(self, done: int, total: int, text: str) -> None:
         self.progress.setRange(0, total)

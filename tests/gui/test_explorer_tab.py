@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.gui.main_window import MainWindow
@@ -65,3 +65,51 @@ def test_a_gallery_image_goes_to_the_draw_tab(qtbot: QtBot, window: MainWindow) 
     assert not window.draw_tab.canvas.is_empty()
     shown = child(window, QLabel, "predictedDigit").text()
     assert shown == str(int(tab.result.predictions[index]))  # the same reading as in the explorer
+
+
+def test_robustness_chart_compares_models_under_damage(qtbot: QtBot, window: MainWindow) -> None:
+    import pyqtgraph as pg
+
+    from mnist_desk.core.checkpoint import Checkpoint
+    from mnist_desk.core.config import ModelConfig
+    from mnist_desk.core.model import build_model
+
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.pages.setCurrentWidget(tab.robustness)
+    panel = tab.robustness
+    panel.damage.setCurrentIndex(panel.damage.findData("rotation"))
+    assert panel.levels.text() == "0, 10, 20, 30, 45"  # the damage's own first levels
+    panel.levels.setText("90, 0")
+    config = ModelConfig(arch="compact", batchnorm=True)
+    untrained = Checkpoint(config, build_model(config).state_dict(), name="Untrained")
+    panel.add_checkpoint("Untrained", untrained)
+    panel.measure_button.click()
+    assert panel.is_running() and not panel.measure_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=120000)
+    assert panel.measure_button.isEnabled()
+    names = [c.name for c in panel.curves]
+    assert names == [f"{window.session.name} (current)", "Untrained"]
+    current_curve = panel.curves[0].points
+    assert [p.level for p in current_curve] == [0, 90]  # sorted
+    assert current_curve[0].test_acc == window.session.test_acc  # level 0: the test set
+    assert current_curve[1].test_acc < 60  # a quarter turn confuses it
+    child(tab, pg.GraphicsLayoutWidget, "robustnessChart")
+    drawn = [i for i in panel.plot.listDataItems() if i.name()]
+    assert [i.name() for i in drawn] == names
+    assert list(drawn[0].getData()[1]) == [p.test_acc for p in current_curve]
+    # examples: the first test images at each level, under the chart
+    examples = child(tab, QWidget, "damageExamples").findChildren(QLabel)
+    assert [e.text() for e in examples if e.text()] == ["0", "90"]
+
+
+def test_robustness_refuses_bad_levels_in_one_line(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.explorer_tab.robustness
+    panel.damage.setCurrentIndex(panel.damage.findData("blur"))
+    panel.levels.setText("1, 99")
+    panel.measure_button.click()
+    assert not panel.is_running()
+    assert panel.status.text() == "blur level 99 is outside 0..10 (Gaussian sigma in pixels)"
+    panel.levels.setText("1, two")
+    panel.measure_button.click()
+    assert panel.status.text() == "levels are numbers separated by commas"
