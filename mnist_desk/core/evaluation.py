@@ -46,11 +46,24 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def cpu_layout(model: nn.Module) -> torch.memory_format:
+    """Puts a model on the CPU in channels-last memory layout (in place: the same weights,
+    another layout), which halves the time of its convolutions there; the layout its
+    inputs should have. Elsewhere the model is left as it is."""
+    if _model_device(model).type != "cpu":
+        return torch.contiguous_format
+    model.to(memory_format=torch.channels_last)
+    return torch.channels_last
+
+
 def predict_logprobs(
-    model: nn.Module, images: torch.Tensor, *, batch_size: int = 2000
+    model: nn.Module, images: torch.Tensor, *, batch_size: int | None = None
 ) -> torch.Tensor:
     """Log-probabilities (N, 10) on the CPU for uint8 images (N, 28, 28) on any device."""
     device = _model_device(model)
+    layout = cpu_layout(model)
+    if batch_size is None:  # a CPU's caches hold 500 images: faster per image than more
+        batch_size = 500 if device.type == "cpu" else 2000
     was_training = model.training
     model.eval()
     out = []
@@ -58,7 +71,7 @@ def predict_logprobs(
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
                 x = to_input(images[start : start + batch_size].to(device, non_blocking=True))
-                out.append(model(x).float().cpu())
+                out.append(model(x.contiguous(memory_format=layout)).float().cpu())
     finally:
         model.train(was_training)
     return torch.cat(out) if out else torch.empty(0, 10)
@@ -82,7 +95,7 @@ def summarize(logprobs: torch.Tensor, labels: torch.Tensor) -> EvalResult:
 
 
 def evaluate(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 2000
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int | None = None
 ) -> EvalResult:
     return summarize(predict_logprobs(model, images, batch_size=batch_size), labels)
 

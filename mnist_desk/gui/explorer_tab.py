@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.augment import to_input
 from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.errors import MnistDeskError
-from mnist_desk.core.evaluation import summarize
+from mnist_desk.core.evaluation import cpu_layout, summarize
 from mnist_desk.core.model import build_model
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
@@ -79,13 +79,15 @@ class EvaluationWorker(Worker):
         model = build_model(self.config)
         model.load_state_dict(self.state)
         model.eval()
+        layout = cpu_layout(model)
         images, labels = data.test_images, data.test_labels
         chunks = []
         with torch.inference_mode():
             for start in range(0, len(images), CHUNK):
                 if self.cancelled():
                     raise MnistDeskError("the evaluation was cancelled")
-                chunks.append(model(to_input(images[start : start + CHUNK])).float())
+                x = to_input(images[start : start + CHUNK]).contiguous(memory_format=layout)
+                chunks.append(model(x).float())
                 self.progress.emit(min(start + CHUNK, len(images)), len(images), "")
         logprobs = torch.cat(chunks)
         summary = summarize(logprobs, labels)
