@@ -331,15 +331,6 @@ HELD_OUT_FONTS = [
     "URWGothic-Book.otf", "URWGothic-BookOblique.otf", "URWBookman-Light.otf",
     "URWBookman-LightItalic.otf", "Z003-MediumItalic.otf", "NimbusMonoPS-Regular.otf",
 ]  # fmt: skip
-FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
-
-
-def find_font(name: str) -> Path | None:
-    for folder in FONT_DIRS:
-        if folder.is_dir():
-            for path in folder.rglob(name):
-                return path
-    return None
 
 
 def glyph_samples(chars: str, seed: int) -> tuple[list[Sample], list[str]]:
@@ -348,7 +339,7 @@ def glyph_samples(chars: str, seed: int) -> tuple[list[Sample], list[str]]:
     rng = np.random.default_rng(seed + 3)
     out, found = [], []
     for name in HELD_OUT_FONTS:
-        font = find_font(name)
+        font = drawn.find_font(name)
         if font is None:
             continue
         found.append(name)

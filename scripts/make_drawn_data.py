@@ -39,15 +39,6 @@ TRAINING_FONTS = [
     "NimbusRoman-Regular.otf", "NimbusRoman-Italic.otf", "NimbusSansNarrow-Regular.otf",
     "NimbusSansNarrow-Oblique.otf", "P052-Roman.otf", "P052-Italic.otf",
 ]  # fmt: skip
-FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
-
-
-def find_font(name: str) -> Path | None:
-    for folder in FONT_DIRS:
-        if folder.is_dir():
-            for path in folder.rglob(name):
-                return path
-    return None
 
 
 def _digits_part(args: tuple[np.ndarray, np.ndarray, int]) -> np.ndarray:
@@ -136,7 +127,7 @@ def main() -> int:
     mnist = load_mnist(args.data)
     images = mnist.train_images[: args.digits].numpy()
     labels = mnist.train_labels[: args.digits].numpy()
-    fonts = [f for f in (find_font(n) for n in TRAINING_FONTS) if f is not None]
+    fonts = [f for f in (drawn.find_font(n) for n in TRAINING_FONTS) if f is not None]
     print(f"{len(fonts)} of {len(TRAINING_FONTS)} training fonts found")
     all_images, all_labels = [], []
     with ProcessPoolExecutor(args.workers) as pool:

@@ -188,6 +188,18 @@ LOOKALIKES = frozenset("OoQDIilJj|/\\()[]{}!?~÷rZzSsbGgqB&$Ty")
 NON_DIGIT_GLYPHS = "ACEFHKLMNPRUVWXYacdefhkmnptuvwx#*+%@=<>€£¥π∑Ω√αβγλμ∞≠×"
 
 
+FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
+
+
+def find_font(name: str) -> Path | None:
+    """The font file of that name in the usual font folders; None when not installed."""
+    for folder in FONT_DIRS:
+        if folder.is_dir():
+            for path in folder.rglob(name):
+                return path
+    return None
+
+
 def glyph(font: Path | str, char: str, size: int = 84) -> list[Stroke]:
     """The centre lines of one character of a font, as strokes (core.tracing)."""
     face = ImageFont.truetype(str(font), int(size * 0.7))
