@@ -105,3 +105,39 @@ def misclassified(logprobs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     conf, pred = logprobs.max(dim=1)
     wrong = torch.nonzero(pred != labels.cpu()).flatten()
     return wrong[torch.argsort(conf[wrong], descending=True)]
+
+
+@dataclass(frozen=True)
+class AbstainCurve:
+    """As the confidence threshold moves: what share of the images gets an answer (the
+    rest are "unsure"), and how many of those answers are right. Percentages."""
+
+    thresholds: np.ndarray
+    answered: np.ndarray  # coverage
+    right_when_answered: np.ndarray  # accuracy on the answered ones (nan when none)
+
+    def at(self, threshold: float) -> tuple[float, float]:
+        """(answered, right when answered) at this threshold, by the nearest one computed."""
+        i = int(np.abs(self.thresholds - threshold).argmin())
+        return float(self.answered[i]), float(self.right_when_answered[i])
+
+
+def answer_or_abstain(
+    probabilities: np.ndarray, labels: np.ndarray, thresholds: np.ndarray | None = None
+) -> AbstainCurve:
+    """The coverage/accuracy trade-off: an image is answered when the top probability
+    reaches the threshold, else the model abstains (as the Draw tab's "unsure")."""
+    if thresholds is None:
+        thresholds = np.round(np.linspace(0.1, 1.0, 91), 2)
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == labels
+    order = np.argsort(confidence)
+    confidence, right = confidence[order], right[order]
+    # answered at threshold t: confidence >= t, a suffix of the sorted confidences
+    start = np.searchsorted(confidence, thresholds, side="left")
+    right_from = np.concatenate([np.cumsum(right[::-1])[::-1], [0]])  # right in suffix
+    n = len(labels)
+    count = n - start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(count > 0, 100.0 * right_from[start] / np.maximum(count, 1), np.nan)
+    return AbstainCurve(np.asarray(thresholds, float), 100.0 * count / max(n, 1), accuracy)

@@ -59,6 +59,7 @@ class DrawTab(QWidget):
         self._layout.addWidget(self._build_reading(), 2)
         reading.updated.connect(self._on_reading_updated)
         session.predictor_changed.connect(self._on_session_predictor_changed)
+        session.threshold_changed.connect(lambda _threshold: self._on_reading_updated())
 
     @property
     def prediction(self) -> Prediction | None:
@@ -161,7 +162,7 @@ class DrawTab(QWidget):
             self.chart.set_probabilities(None)
             self.preview.set_array(None)
         else:
-            unsure = prediction.unsure
+            unsure = prediction.confidence < self.session.unsure_below
             self.digit_label.setText(str(prediction.digit))
             role = QPalette.ColorRole.PlaceholderText if unsure else QPalette.ColorRole.WindowText
             self.digit_label.setForegroundRole(role)  # a role: it follows light and dark

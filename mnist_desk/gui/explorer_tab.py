@@ -31,6 +31,7 @@ from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.evaluation import cpu_layout, summarize
 from mnist_desk.core.model import build_model
+from mnist_desk.gui.abstain_panel import AbstainPanel
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
 from mnist_desk.gui.images import gray_image
@@ -228,6 +229,9 @@ class ExplorerTab(QWidget):
         self.pages.setDocumentMode(True)
         self.pages.addTab(test_set, "Test set")
         self.pages.addTab(self.robustness, "Robustness")
+        self.abstain = AbstainPanel(self.session)
+        self.pages.addTab(self.abstain, "Answer or abstain")
+        self.pages.setTabToolTip(2, "How often the network answers, and how often it is right")
         self.pages.setTabToolTip(
             1, "Test accuracy as the test images are damaged, model beside model"
         )
@@ -279,6 +283,7 @@ class ExplorerTab(QWidget):
         self.per_class.setText("Per digit: " + "  ".join(entries))  # never broken in an entry
         self._cell = None
         self._fill_gallery()
+        self.abstain.set_result(result.probabilities, result.labels)
         self.evaluated.emit()
 
     def _on_worker_failed(self, message: str) -> None:

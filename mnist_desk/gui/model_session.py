@@ -11,13 +11,14 @@ from PySide6.QtCore import QObject, Signal
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig
-from mnist_desk.core.predictor import Predictor
+from mnist_desk.core.predictor import UNSURE_BELOW, Predictor
 
 
 class ModelSession(QObject):
     model_changed = Signal()  # a different current model (opened, trained, reverted)
     dirty_changed = Signal(bool)
     predictor_changed = Signal(str)  # the Draw tab's weights changed; the text says whose
+    threshold_changed = Signal(float)  # below it a reading is shown as unsure
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +30,7 @@ class ModelSession(QObject):
         self.dirty = False
         self.predictor_label = ""
         self._parameter_count = 0
+        self.unsure_below = UNSURE_BELOW
 
     # ---- what the status bar and title show -------------------------------------------
     @property
@@ -42,6 +44,14 @@ class ModelSession(QObject):
     @property
     def parameter_count(self) -> int:
         return self._parameter_count
+
+    def set_unsure_below(self, threshold: float) -> None:
+        """Readings less sure than this are shown as unsure (default: UNSURE_BELOW, the
+        one chosen for "not a digit")."""
+        threshold = min(max(float(threshold), 0.0), 1.0)
+        if threshold != self.unsure_below:
+            self.unsure_below = threshold
+            self.threshold_changed.emit(threshold)
 
     # ---- changing the current model ----------------------------------------------------
     def _set(

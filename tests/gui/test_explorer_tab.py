@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -113,3 +114,40 @@ def test_robustness_refuses_bad_levels_in_one_line(qtbot: QtBot, window: MainWin
     panel.levels.setText("1, two")
     panel.measure_button.click()
     assert panel.status.text() == "levels are numbers separated by commas"
+
+
+def test_answer_or_abstain_curve_and_the_draw_tabs_threshold(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    import pyqtgraph as pg
+
+    from mnist_desk.core.predictor import UNSURE_BELOW
+    from tests.drawing import stroke
+
+    tab = _evaluated(qtbot, window)
+    panel = tab.abstain
+    child(tab, pg.GraphicsLayoutWidget, "abstainChart")
+    r = tab.result
+    assert panel.curve is not None
+    answered, right = panel.curve.at(0.1)
+    assert answered == 100.0 and right == pytest.approx(100 * (r.predictions == r.labels).mean())
+    x, y = panel.answered.getData()
+    assert x[0] == pytest.approx(0.1) and x[-1] == pytest.approx(1.0) and (np.diff(y) <= 0).all()
+    assert panel.line.value() == UNSURE_BELOW and f"At {UNSURE_BELOW:.2f}" in panel.summary.text()
+    # a drawing read with some confidence: above the threshold it is sure, below unsure
+    stroke(window.draw_tab.canvas, [(0.5, 0.15), (0.5, 0.85)])
+    qtbot.waitUntil(lambda: window.draw_tab.prediction is not None, timeout=5000)
+    prediction = window.draw_tab.prediction
+    assert prediction is not None
+    confidence = prediction.confidence
+    panel.threshold.setValue(min(0.99, round(confidence + 0.01, 2)))
+    assert window.session.unsure_below == panel.threshold.value()
+    assert panel.line.value() == panel.threshold.value()  # the mark follows
+    assert "unsure" in window.draw_tab.confidence_label.text()
+    panel.threshold.setValue(max(0.1, round(confidence - 0.05, 2)))
+    assert "sure" in window.draw_tab.confidence_label.text()
+    assert "unsure" not in window.draw_tab.confidence_label.text()
+    # dragging the mark on the curve sets it too
+    panel.line.setValue(0.7)
+    panel.line.sigPositionChangeFinished.emit(panel.line)
+    assert window.session.unsure_below == 0.7 and panel.threshold.value() == 0.7
