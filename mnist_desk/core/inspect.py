@@ -36,16 +36,16 @@ class LayerMaps:
         return f"{self.name} ({self.detail}){shown}: {c} maps of {h}×{w}"
 
 
-def _modules_in_order(model: nn.Module) -> list[nn.Module]:
+def modules_in_order(model: nn.Module) -> list[nn.Module]:
     """The leaf modules of a model built from Sequential parts (both of ours are)."""
     order: list[nn.Module] = []
     for child in model.children():
         if isinstance(child, nn.Sequential):
-            order.extend(_modules_in_order(child))
+            order.extend(modules_in_order(child))
         elif not list(child.children()):
             order.append(child)
         else:
-            order.extend(_modules_in_order(child))
+            order.extend(modules_in_order(child))
     return order
 
 
@@ -54,7 +54,7 @@ def _describe(conv: nn.Conv2d) -> str:
     return f"{conv.in_channels}→{conv.out_channels}, {k}×{k}"
 
 
-def _table_name(index: int, module: nn.Module) -> str:
+def table_name(index: int, module: nn.Module) -> str:
     return f"{layer_kind(module)}-{index}"
 
 
@@ -73,17 +73,17 @@ def activations(model: nn.Module, image28: np.ndarray) -> list[LayerMaps]:
         layers: list[LayerMaps] = []
         conv: tuple[str, str] | None = None  # the table name and detail of the open conv
         after = ""
-        for index, module in enumerate(_modules_in_order(model), start=1):
+        for index, module in enumerate(modules_in_order(model), start=1):
             if isinstance(module, nn.Conv2d):
                 if conv is not None:
                     layers.append(LayerMaps(*conv, after, x[0].float().numpy().copy()))
-                conv = (_table_name(index, module), _describe(module))
+                conv = (table_name(index, module), _describe(module))
             elif x.ndim != 4:  # past the convolutions (Flatten, Linear, ...)
                 break
             if isinstance(module, (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d)):
                 break
             x = module(x)
-            after = _table_name(index, module)
+            after = table_name(index, module)
         if conv is not None and x.ndim == 4:
             layers.append(LayerMaps(*conv, after, x[0].float().numpy().copy()))
         return layers

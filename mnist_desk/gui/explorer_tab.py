@@ -34,6 +34,7 @@ from mnist_desk.core.model import build_model
 from mnist_desk.gui.abstain_panel import AbstainPanel
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
+from mnist_desk.gui.feature_map import FeatureMapPanel
 from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.robustness_panel import RobustnessPanel
@@ -231,6 +232,14 @@ class ExplorerTab(QWidget):
         self.pages.addTab(self.robustness, "Robustness")
         self.abstain = AbstainPanel(self.session)
         self.pages.addTab(self.abstain, "Answer or abstain")
+        self.feature_map = FeatureMapPanel(
+            lambda: self.session.checkpoint,
+            self.workspace.cache,
+            lambda: self.workspace.data_dir,
+            lambda image, label: self.image_chosen.emit(image, label),
+        )
+        self.pages.addTab(self.feature_map, "Feature map")
+        self.pages.setTabToolTip(3, "The test images on a map of what one layer makes of them")
         self.pages.setTabToolTip(2, "How often the network answers, and how often it is right")
         self.pages.setTabToolTip(
             1, "Test accuracy as the test images are damaged, model beside model"
@@ -264,6 +273,7 @@ class ExplorerTab(QWidget):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self._job.cancel()
         stopped = self.robustness.shutdown(timeout_ms)
+        stopped = self.feature_map.shutdown(timeout_ms) and stopped
         return self._job.wait(timeout_ms) and stopped
 
     def _on_worker_progress(self, done: int, total: int, text: str) -> None:
@@ -296,6 +306,7 @@ class ExplorerTab(QWidget):
 
     def _on_session_model_changed(self) -> None:
         self._stale = True
+        self.feature_map.refresh_layers()
         if self.result is not None:
             self.summary.setText("The model changed: evaluate again to update the matrix.")
 

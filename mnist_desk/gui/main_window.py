@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QTabWidget,
+    QTextBrowser,
     QWidget,
 )
 
@@ -29,6 +30,7 @@ from mnist_desk.bundled import load_bundled_checkpoint
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.samples import SampleStore
+from mnist_desk.gui import experiments
 from mnist_desk.gui import help as help_pages
 from mnist_desk.gui.about import show_about
 from mnist_desk.gui.appearance import MODES, apply_appearance, restyle_charts
@@ -95,6 +97,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.panel.sample_kept.connect(self._on_panel_sample_kept)
         self.explorer_tab.image_chosen.connect(self._on_explorer_tab_image_chosen)
+        self.reading.updated.connect(
+            lambda: self.explorer_tab.feature_map.show_drawing(self.reading.prediction)
+        )
         self.handwriting.running_changed.connect(lambda _running: self._update_actions())
         self.recent.chosen.connect(self.open_checkpoint)
         self.files.opened.connect(self.train_tab.show_history)
@@ -255,6 +260,40 @@ class MainWindow(QMainWindow):
     def show_inside_guide(self) -> None:
         title = "What the Network Sees"
         self._show_dialog(help_pages.page_dialog(self, title, help_pages.INSIDE, "insideGuide"))
+
+    def show_experiments(self) -> None:
+        dialog = help_pages.page_dialog(
+            self, "Experiments to Try", experiments.page_html(), "experiments"
+        )
+        browser = dialog.findChild(QTextBrowser, "experimentsText")
+
+        def set_up(url: QUrl) -> None:
+            dialog.accept()
+            self.set_up_experiment(url.path())
+
+        if browser is not None:
+            browser.anchorClicked.connect(set_up)
+        self._show_dialog(dialog)
+
+    def set_up_experiment(self, key: str) -> None:
+        """Fill the Train form and show the tab an experiment starts from."""
+        experiment = experiments.BY_KEY[key]
+        configs = experiment.configs()
+        if configs is not None:
+            if self.train_tab.is_running():
+                self.statusBar().showMessage("Set it up once the training has ended.", 5000)
+                return
+            self.train_tab.form.set_configs(*configs)
+        tab = {
+            "train": self.train_tab,
+            "explore": self.explorer_tab,
+            "network": self.network_tab,
+            "draw": self.draw_tab,
+        }[experiment.tab]
+        self.tabs.setCurrentWidget(tab)
+        if experiment.page == "abstain":
+            self.explorer_tab.pages.setCurrentWidget(self.explorer_tab.abstain)
+        self.statusBar().showMessage(f"Set up: {experiment.title}", 8000)
 
     @staticmethod
     def _show_dialog(dialog: QDialog) -> None:

@@ -57,6 +57,7 @@ ACTIONS: tuple[ActionSpec | str, ...] = (
     A("Help", "shortcuts_action", "&Keyboard Shortcuts", "show_shortcuts", ("Ctrl+/",)),
     A("Help", "guide_action", "&How to Use MNIST Desk", "show_guide", ("F1",)),
     A("Help", "inside_action", "&What the Network Sees", "show_inside_guide"),
+    A("Help", "experiments_action", "&Experiments to Try", "show_experiments"),
     SEPARATOR,
     A("Help", "about_action", "&About MNIST Desk", "show_about", (), "about"),
 )  # fmt: skip

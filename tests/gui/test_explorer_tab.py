@@ -151,3 +151,43 @@ def test_answer_or_abstain_curve_and_the_draw_tabs_threshold(
     panel.line.setValue(0.7)
     panel.line.sigPositionChangeFinished.emit(panel.line)
     assert window.session.unsure_below == 0.7 and panel.threshold.value() == 0.7
+
+
+def test_feature_map_of_a_layer_with_hover_click_and_the_drawing(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    import pyqtgraph as pg
+
+    from tests.drawing import stroke
+
+    stroke(window.draw_tab.canvas, [(0.35, 0.2), (0.65, 0.2), (0.45, 0.85)])
+    qtbot.waitUntil(lambda: window.reading.prediction is not None, timeout=5000)
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    panel = tab.feature_map
+    tab.pages.setCurrentWidget(panel)
+    names = [panel.layer.itemText(i) for i in range(panel.layer.count())]
+    assert names[0] == "Input (the pixels)" and names[-1].endswith("(the ten outputs)")
+    assert panel.layer.currentIndex() == len(names) - 2  # the last ReLU by default
+    panel.make()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=120000)
+    made = panel.made
+    assert made is not None and made.feature_map.method == "PCA"
+    child(tab, pg.PlotWidget, "embeddingMap")
+    assert len(panel.scatter.points()) == 10000
+    wrong = int((made.predictions != made.labels).sum())
+    assert len(panel.mistakes.data) == wrong and f"{wrong} read wrong" in panel.status.text()
+    # images of one digit sit together: each point's nearest neighbour mostly shares its digit
+    pts = made.feature_map.points[:2000]
+    d = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    assert (made.labels[:2000][d.argmin(1)] == made.labels[:2000]).mean() > 0.7  # 0.1 by chance
+    # the drawing is a star, placed where its own features put it
+    assert len(panel.drawing.data) == 1
+    # hover shows the image and what it was read as; a click opens it on the Draw tab
+    point = panel.scatter.points()[7]
+    panel._on_hovered(panel.scatter, [point], None)
+    assert panel.hover_text.text().startswith(f"test image 7: a {made.labels[7]}")
+    with qtbot.waitSignal(tab.image_chosen) as blocker:
+        panel._on_clicked(panel.scatter, [point], None)
+    assert np.array_equal(blocker.args[0], made.images[7]) and blocker.args[1] == made.labels[7]

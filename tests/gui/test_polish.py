@@ -213,3 +213,40 @@ def test_dialog_buttons_have_no_icons(qtbot: QtBot, window: MainWindow) -> None:
     style = QApplication.style()
     assert style.styleHint(QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons) == 0
     _ = QMessageBox
+
+
+def test_experiments_are_set_up_in_one_click(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtWidgets import QDialog, QTextBrowser
+
+    from mnist_desk.gui.experiments import EXPERIMENTS
+
+    clicked: list[str] = []
+
+    def click_first_link(dialog: QDialog) -> int:
+        browser = dialog.findChild(QTextBrowser, "experimentsText")
+        assert browser is not None
+        html = browser.toHtml()
+        for e in EXPERIMENTS:
+            assert e.title in browser.toPlainText() and f"experiment:{e.key}" in html
+        browser.anchorClicked.emit(QUrl("experiment:augmentation"))  # as a click does
+        clicked.append(dialog.windowTitle())
+        return 0
+
+    monkeypatch.setattr(QDialog, "exec", click_first_link)
+    window.experiments_action.trigger()
+    assert clicked == ["Experiments to Try"]
+    # the seed recipe without its augmentation, on the Train tab, nothing training
+    model, train = window.train_tab.form.configs()
+    assert model.arch == "seed" and train.augment.rotation == 0 and train.augment.crop_p == 0
+    assert train.epochs == 5 and window.tabs.currentWidget() is window.train_tab
+    assert not window.train_tab.is_running()
+    window.set_up_experiment("learning-rate")
+    assert window.train_tab.form.configs()[1].lr == 0.1
+    window.set_up_experiment("abstain")
+    assert window.tabs.currentWidget() is window.explorer_tab
+    assert window.explorer_tab.pages.currentWidget() is window.explorer_tab.abstain
+    for e in EXPERIMENTS:  # every one sets up without error
+        window.set_up_experiment(e.key)

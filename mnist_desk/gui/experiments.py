@@ -1,0 +1,151 @@
+"""Help > Experiments to Try: short guided experiments, each set up with one click (the
+Train form filled, the right tab shown) and saying what to look at."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.presets import preset
+
+
+@dataclass(frozen=True)
+class Experiment:
+    key: str
+    title: str
+    question: str
+    steps: str  # what to do once it is set up
+    look_at: str
+    tab: str  # the tab it opens: "train", "explore", "network", "draw"
+    page: str = ""  # the Explore tab's page, where it opens that tab
+
+    def configs(self) -> tuple[ModelConfig, TrainConfig] | None:
+        """The Train form's settings it sets up (None: it leaves them as they are)."""
+        return SETUPS.get(self.key)
+
+
+def _without_augmentation() -> tuple[ModelConfig, TrainConfig]:
+    model, train = preset("seed")
+    return model, train.replace(
+        augment=dataclasses.replace(train.augment, rotation=0.0, crop_p=0.0)
+    )
+
+
+def _lr(lr: float) -> tuple[ModelConfig, TrainConfig]:
+    model, train = preset("seed")
+    return model, train.replace(lr=lr)
+
+
+def _best_epochs(epochs: int) -> tuple[ModelConfig, TrainConfig]:
+    model, train = preset("best")
+    return model, train.replace(epochs=epochs)
+
+
+def _batch(size: int) -> tuple[ModelConfig, TrainConfig]:
+    model, train = preset("seed")
+    return model, train.replace(batch_size=size, epochs=2)
+
+
+SETUPS: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    "augmentation": _without_augmentation(),
+    "learning-rate": _lr(0.1),
+    "one-epoch": _best_epochs(1),
+    "batch": _batch(2048),
+}
+
+EXPERIMENTS = [
+    Experiment(
+        "augmentation",
+        "Why does augmentation help?",
+        "The seed recipe turns every training digit by up to ±15°. Does that matter?",
+        "The Train form now holds the seed recipe with rotation and zoom switched off. "
+        "Train it (Ctrl+T), then train the plain seed recipe too. In Explore › Robustness "
+        "add both runs (Add Run…), choose Rotation and press Measure.",
+        "Both read the plain test set about equally well; turned by 30° or 45°, the one "
+        "trained without augmentation falls much faster (docs/robustness.md has the "
+        "figures for three seeds each). Try Thickness as well: augmentation helps only "
+        "with the changes it makes.",
+        "train",
+    ),
+    Experiment(
+        "learning-rate",
+        "A learning rate of 0.1",
+        "What happens when each step moves the weights fifty times further?",
+        "The seed recipe, with Adam's learning rate at 0.1 instead of 0.002, is in the "
+        "Train form. Train it and watch the curves.",
+        "The loss jumps about instead of falling and may stay high; the test accuracy "
+        "after each epoch is far below the usual 98–99%. Too large a step overshoots "
+        "every valley. Compare the run with the default one in the Runs tab.",
+        "train",
+    ),
+    Experiment(
+        "one-epoch",
+        "One epoch against fifteen: the map",
+        "How does the network's view of the digits change as it trains?",
+        "The best recipe with a single epoch is in the Train form. Train it; then in "
+        "Explore › Feature map make the map of the last ReLU. Then train the full best "
+        "recipe (15 epochs) and make the map again.",
+        "After one epoch the clusters of the ten digits already stand apart but overlap "
+        "at their edges, where the mistakes (×) sit; after fifteen they are tighter and "
+        "further apart. The map of the pixels (Input) shows how little the raw images "
+        "separate.",
+        "train",
+    ),
+    Experiment(
+        "batch",
+        "A batch of 2,048",
+        "Why do most recipes use small batches?",
+        "The seed recipe with batches of 2,048 images for two epochs is in the Train form. "
+        "Train it and compare its curves with a run at batch 64 in the Runs tab.",
+        "Each epoch has 30 steps instead of 938: the loss curve is smooth but the network "
+        "learns much less per epoch at the same learning rate. Small batches take many "
+        "small noisy steps, and for small networks on a CPU that is time well spent.",
+        "train",
+    ),
+    Experiment(
+        "one-by-one",
+        "What are 1×1 convolutions for?",
+        "The seed CNN ends in a Linear layer of 15,690 weights; the compact one ends in a "
+        "1×1 convolution. What does that change?",
+        "The Network tab is open: compare the layer tables of the seed model (Train "
+        "form, Network: Seed CNN) and the current one.",
+        "A 1×1 convolution mixes the channels at every place on its own: 64 channels "
+        "to 10 digit scores costs 650 weights, and global average pooling then turns "
+        "each score map into one number. The Linear layer weighs every position of every "
+        "channel separately, which is where most of the seed CNN's parameters are.",
+        "network",
+    ),
+    Experiment(
+        "abstain",
+        "When should it say it is unsure?",
+        "How much does the network gain by refusing to answer when in doubt?",
+        "Explore › Answer or abstain is open. Drag the dashed line to 0.9, then draw "
+        "ambiguous digits (a 1 that could be a 7, a 4 that could be a 9).",
+        "At 0.9 it still answers about 95% of the test images and makes a tenth of the "
+        "mistakes per answer; on the Draw tab many more of your odd digits say unsure. "
+        "The Default button puts back the threshold chosen for telling letters and "
+        "scribbles from digits.",
+        "explore",
+        "abstain",
+    ),
+]
+
+BY_KEY = {e.key: e for e in EXPERIMENTS}
+
+
+def page_html() -> str:
+    """The Help page: each experiment with its question, a link that sets it up, what to
+    do and what to look at."""
+    parts = [
+        "<h2>Experiments to try</h2><p>Each one is set up with one click: the Train form "
+        "filled in and the right tab shown. Nothing starts by itself, and the model you "
+        "have stays current until you train.</p>"
+    ]
+    for e in EXPERIMENTS:
+        parts.append(
+            f"<h3>{e.title}</h3><p><i>{e.question}</i></p>"
+            f'<p><a href="experiment:{e.key}">Set it up</a> — {e.steps}</p>'
+            f"<p><b>What to look at:</b> {e.look_at}</p>"
+        )
+    return "".join(parts)
