@@ -113,6 +113,8 @@ class FeatureMapPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         if self.layer.count() == 0:
             self.refresh_layers()
+        if self.made is None and not self.is_running() and self.method.currentData() == "PCA":
+            self.make()  # PCA is quick: the first look shows a map at once
         self.show_drawing(self._drawing)
 
     def _build(self) -> None:

@@ -3,6 +3,7 @@ current model and any runs or checkpoint files beside it, with examples of the d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -26,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint
 from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.core.experiments import DAMAGES as EXPERIMENT_DAMAGES
+from mnist_desk.core.experiments import ArmResult, mean_curves, why_augmentation_helps
 from mnist_desk.core.robustness import DAMAGES, Point, check, damaged, robustness
 from mnist_desk.core.runs import RunLibrary
 from mnist_desk.gui import dialogs
@@ -89,6 +93,21 @@ class RobustnessWorker(Worker):
         return Measured(self.kind, curves, examples)
 
 
+class AugmentationWorker(Worker):
+    """finished(list[ArmResult]): core.experiments.why_augmentation_helps."""
+
+    def __init__(self, cache: MnistCache, data_dir: str | None, runs: RunLibrary) -> None:
+        super().__init__()
+        self.cache, self.data_dir, self.runs = cache, data_dir, runs
+
+    def work(self) -> list[ArmResult]:
+        self.progress.emit(0, 0, "reading MNIST")
+        data = self.cache.get(self.data_dir, stop=self.stop_event)
+        return why_augmentation_helps(
+            data, self.runs, progress=self.progress.emit, stop=self.stop_event
+        )
+
+
 class RobustnessPanel(QWidget):
     """`current` gives the current model's name and checkpoint; `data_dir` the dataset
     folder chosen in the Train tab (the Explore tab hands both over from its workspace)."""
@@ -106,7 +125,9 @@ class RobustnessPanel(QWidget):
         self.current, self.cache, self.runs, self.data_dir = current, cache, runs, data_dir
         self.curves: list[Curve] = []
         self._others: dict[str, Checkpoint] = {}  # name in the list -> checkpoint
-        self._job: BackgroundJob[RobustnessWorker] = BackgroundJob(self, self._on_job_done)
+        self._job: BackgroundJob[Worker] = BackgroundJob(self, self._on_job_done)
+        self.experiment: list[ArmResult] = []  # why augmentation helps, once it has run
+        self._started = time.monotonic()
         self._build()
         self._on_damage_changed()
 
@@ -138,11 +159,18 @@ class RobustnessPanel(QWidget):
         row.addWidget(self.levels, 1)
         row.addWidget(self.measure_button)
         row.addWidget(self.cancel_button)
+        self.experiment_button = QPushButton("Why Augmentation Helps…")
+        self.experiment_button.setObjectName("augmentationExperiment")
+        self.experiment_button.setToolTip(
+            "Train the seed recipe with and without its augmentation, three seeds each "
+            "(every run kept), then compare them under rotation and thickness"
+        )
+        self.experiment_button.clicked.connect(self._on_experiment_clicked)
 
         self.models = QListWidget()
         self.models.setObjectName("robustnessModels")
         self.models.setAccessibleName("Models to compare")
-        self.models.setMaximumHeight(72)
+        self.models.setMaximumHeight(110)
         self.models.addItem(QListWidgetItem(CURRENT))
         add_file = QPushButton("Add Checkpoint…")
         add_file.clicked.connect(self._on_add_file_clicked)
@@ -151,7 +179,7 @@ class RobustnessPanel(QWidget):
         remove = QPushButton("Remove")
         remove.clicked.connect(self._on_remove_clicked)
         buttons = QVBoxLayout()
-        for b in (add_file, add_run, remove):
+        for b in (add_file, add_run, remove, self.experiment_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         models_row = QHBoxLayout()
@@ -190,7 +218,9 @@ class RobustnessPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.chart, 1)
-        layout.addWidget(QLabel("The first test images at each level:"))
+        self.examples_label = QLabel("The first test images at each level:")
+        self.examples_label.setVisible(False)  # until there are examples
+        layout.addWidget(self.examples_label)
         layout.addWidget(examples_box)
 
     # ---- models ------------------------------------------------------------------------
@@ -244,6 +274,11 @@ class RobustnessPanel(QWidget):
         kind = self.damage.currentData()
         self.levels.setText(", ".join(f"{lv:g}" for lv in DAMAGES[kind].levels))
         self.plot.setLabel("bottom", f"{kind} ({DAMAGES[kind].unit})")
+        levels = DAMAGES[kind].levels
+        self.plot.setXRange(min(levels), max(levels), padding=0.05)
+        self.plot.setYRange(0, 100, padding=0.02)
+        if self.experiment and kind in EXPERIMENT_DAMAGES:
+            self._show_experiment(kind)
 
     def parsed_levels(self) -> list[float]:
         try:
@@ -273,12 +308,80 @@ class RobustnessPanel(QWidget):
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))
+        self._start(worker, f"Damaging the test images ({kind}) for {len(models)} model(s)…")
+
+    def _start(self, worker: Worker, text: str) -> None:
+        self._started = time.monotonic()
         self.measure_button.setEnabled(False)
+        self.experiment_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
-        self.status.setText(f"Damaging the test images ({kind}) for {len(models)} model(s)…")
+        self.status.setText(text)
         self._job.start(worker, name="robustnessThread")
+
+    # ---- why augmentation helps ------------------------------------------------------------
+    def _on_experiment_clicked(self) -> None:
+        if self.is_running():
+            return
+        answer = QMessageBox.question(
+            self,
+            "Why Augmentation Helps",
+            "This trains the seed recipe six times: three seeds with its augmentation "
+            "(±15° rotation, an occasional zoom) and three without, about three minutes "
+            "on a laptop's CPU. Every run is kept in the Runs tab. Then it measures all six "
+            "on turned and on thinner or thicker test digits.\n\nStart?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.start_experiment()
+
+    def start_experiment(self) -> None:
+        """Run the experiment (no question asked)."""
+        if self.is_running():
+            return
+        worker = AugmentationWorker(self.cache, self.data_dir(), self.runs)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_experiment_finished)
+        worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))
+        self._start(worker, "Training the seed recipe with and without augmentation…")
+
+    def _on_experiment_finished(self, results: list[ArmResult]) -> None:
+        self.experiment = results
+        kind = self.damage.currentData()
+        if kind not in EXPERIMENT_DAMAGES:
+            self.damage.setCurrentIndex(self.damage.findData("rotation"))  # shows it
+        else:
+            self._show_experiment(kind)
+
+    def _show_experiment(self, kind: str) -> None:
+        """Each arm's mean over its seeds (bold) and each seed (thin), under `kind`."""
+        self.plot.clear()
+        self.legend.clear()
+        means = mean_curves(self.experiment, kind)
+        for i, (arm, points) in enumerate(means.items()):
+            colour = REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)]
+            for r in self.experiment:
+                if r.arm == arm:
+                    self.plot.plot([p.level for p in r.points[kind]],
+                                   [p.test_acc for p in r.points[kind]],
+                                   pen=pg.mkPen(colour, width=1))  # fmt: skip
+            self.plot.plot(
+                [p.level for p in points], [p.test_acc for p in points],
+                pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=8, symbolBrush=colour,
+                name=f"seed recipe {arm} (mean of {len(self.experiment) // len(means)})",
+            )  # fmt: skip
+        self.plot.setYRange(0, 100, padding=0.02)
+        last = {arm: points[-1] for arm, points in means.items()}
+        first = {arm: points[0] for arm, points in means.items()}
+        text = "; ".join(
+            f"{arm}: {first[arm].test_acc:.2f}% at {first[arm].level:g}, "
+            f"{last[arm].test_acc:.2f}% at {last[arm].level:g}"
+            for arm in means
+        )
+        self.status.setText(
+            f"Why augmentation helps, {kind} ({DAMAGES[kind].unit}): {text}. The six runs "
+            "are in the Runs tab; choose Rotation or Thickness above to switch."
+        )
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self._job.cancel()
@@ -288,7 +391,12 @@ class RobustnessPanel(QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         if text and total:
-            self.progress.setFormat(f"%p%  {text}")
+            elapsed = time.monotonic() - self._started
+            eta = ""
+            if done and elapsed > 2:
+                left = elapsed * (total - done) / done
+                eta = f", about {left / 60:.0f} min left" if left >= 90 else f", {left:.0f} s left"
+            self.progress.setFormat(f"%p%  {text}{eta}")
 
     def _on_finished(self, measured: Measured) -> None:
         self.curves = curves = measured.curves
@@ -320,6 +428,7 @@ class RobustnessPanel(QWidget):
 
     def _on_job_done(self) -> None:
         self.measure_button.setEnabled(True)
+        self.experiment_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setFormat("%p%")
@@ -332,6 +441,7 @@ class RobustnessPanel(QWidget):
             if widget is not None:
                 widget.deleteLater()
         unit = DAMAGES[measured.kind].unit
+        self.examples_label.setVisible(bool(measured.examples))
         for level, pictures in measured.examples:
             column = QVBoxLayout()
             column.setContentsMargins(0, 0, 0, 0)

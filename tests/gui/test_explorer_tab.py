@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -191,3 +193,49 @@ def test_feature_map_of_a_layer_with_hover_click_and_the_drawing(
     with qtbot.waitSignal(tab.image_chosen) as blocker:
         panel._on_clicked(panel.scatter, [point], None)
     assert np.array_equal(blocker.args[0], made.images[7]) and blocker.args[1] == made.labels[7]
+
+
+def test_why_augmentation_helps_in_one_click(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from mnist_desk.core.experiments import WITH, WITHOUT
+
+    window.workspace.set_data_dir(str(small_mnist_dir))  # 3,000 training images: quick
+    runs_before = len(window.workspace.runs.runs())
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.pages.setCurrentWidget(tab.robustness)
+    panel = tab.robustness
+    asked: list[str] = []
+
+    def answer(*args: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[1]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    panel.damage.setCurrentIndex(panel.damage.findData("blur"))
+    panel.experiment_button.click()
+    assert asked == ["Why Augmentation Helps"] and panel.is_running()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=300000)
+    results = panel.experiment
+    assert sorted((r.arm, r.seed) for r in results) == sorted(
+        [(WITH, s) for s in (0, 1, 2)] + [(WITHOUT, s) for s in (0, 1, 2)]
+    )
+    # every run kept, finished, with the settings of its arm
+    runs = window.workspace.runs.runs()
+    assert len(runs) == runs_before + 6
+    kept = {r.id: r for r in runs}
+    for r in results:
+        run = kept[str(r.run_id)]
+        assert run.status == "finished" and run.train_config is not None
+        rotation = run.train_config.augment.rotation
+        assert (rotation == 15.0) if r.arm == WITH else (rotation == 0.0)
+        assert r.points["rotation"][0].test_acc == run.test_acc  # level 0: the test set
+    # shown under rotation: the two arms' means, bold, named
+    assert panel.damage.currentData() == "rotation"
+    named = [i.name() for i in panel.plot.listDataItems() if i.name()]
+    assert named == [f"seed recipe {WITH} (mean of 3)", f"seed recipe {WITHOUT} (mean of 3)"]
+    panel.damage.setCurrentIndex(panel.damage.findData("thickness"))
+    assert "thickness" in panel.status.text() and WITHOUT in panel.status.text()
