@@ -61,11 +61,12 @@ EXPERIMENTS = [
         "The seed recipe turns every training digit by up to ±15°. Does that matter?",
         "The Train form now holds the seed recipe with rotation and zoom switched off. "
         "Train it (Ctrl+T), then train the plain seed recipe too. In Explore › Robustness "
-        "add both runs (Add Run…), choose Rotation and press Measure.",
-        "Both read the plain test set about equally well; turned by 30° or 45°, the one "
-        "trained without augmentation falls much faster (docs/robustness.md has the "
-        "figures for three seeds each). Try Thickness as well: augmentation helps only "
-        "with the changes it makes.",
+        "add both runs (Add Run…), choose Rotation and press Measure. Or let Explore › "
+        "Robustness › Why Augmentation Helps… train both, three seeds each, and compare.",
+        "Both read the plain test set about equally well (98.9% and 98.6% here, means of "
+        "three seeds); turned by 45°, the one trained with augmentation still reads 71% "
+        "and the one without 57%. Try Thickness too: the augmentation never changed the "
+        "strokes' width, and there the two differ little.",
         "train",
     ),
     Experiment(
@@ -74,9 +75,10 @@ EXPERIMENTS = [
         "What happens when each step moves the weights fifty times further?",
         "The seed recipe, with Adam's learning rate at 0.1 instead of 0.002, is in the "
         "Train form. Train it and watch the curves.",
-        "The loss jumps about instead of falling and may stay high; the test accuracy "
-        "after each epoch is far below the usual 98–99%. Too large a step overshoots "
-        "every valley. Compare the run with the default one in the Runs tab.",
+        "Here the loss shot up in the first batches and the network never recovered: "
+        "10% test accuracy after two epochs, the score of guessing, against 98% for the "
+        "usual rate. Too large a step overshoots every valley. Compare the runs in the "
+        "Runs tab, then try 0.01.",
         "train",
     ),
     Experiment(
@@ -86,10 +88,9 @@ EXPERIMENTS = [
         "The best recipe with a single epoch is in the Train form. Train it; then in "
         "Explore › Feature map make the map of the last ReLU. Then train the full best "
         "recipe (15 epochs) and make the map again.",
-        "After one epoch the clusters of the ten digits already stand apart but overlap "
-        "at their edges, where the mistakes (×) sit; after fifteen they are tighter and "
-        "further apart. The map of the pixels (Input) shows how little the raw images "
-        "separate.",
+        "Do the ten digits already form clusters after one epoch? Where do the mistakes "
+        "(×) sit? Compare the two maps, and the map of the pixels (Input), which shows "
+        "how much the raw images alone separate the digits.",
         "train",
     ),
     Experiment(
@@ -98,9 +99,9 @@ EXPERIMENTS = [
         "Why do most recipes use small batches?",
         "The seed recipe with batches of 2,048 images for two epochs is in the Train form. "
         "Train it and compare its curves with a run at batch 64 in the Runs tab.",
-        "Each epoch has 30 steps instead of 938: the loss curve is smooth but the network "
-        "learns much less per epoch at the same learning rate. Small batches take many "
-        "small noisy steps, and for small networks on a CPU that is time well spent.",
+        "Each epoch has 30 steps instead of 938. Here it reached 86.6% after one epoch and "
+        "93.6% after two, where batches of 64 reach 97–98% after one: at the same "
+        "learning rate, fewer and larger steps learn less per pass over the data.",
         "train",
     ),
     Experiment(

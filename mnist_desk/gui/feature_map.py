@@ -158,12 +158,16 @@ class FeatureMapPanel(QWidget):
         self.chart.getPlotItem().hideAxis("bottom")
         self.chart.setAspectLocked(True)
         self.legend = self.chart.getPlotItem().addLegend(offset=(10, 10), labelTextSize="8pt")
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        # translucent grey: the theme's text colour reads on it in light and in dark
+        self.legend.setBrush(pg.mkBrush(128, 128, 128, 70))
         self.scatter = pg.ScatterPlotItem(size=4, pen=None, hoverable=True, tip=None)
         self.scatter.sigHovered.connect(self._on_hovered)
         self.scatter.sigClicked.connect(self._on_clicked)
         self.mistakes = pg.ScatterPlotItem(
-            size=9, symbol="x", pen=pg.mkPen((0, 0, 0), width=1.2), brush=None
+            size=10,
+            symbol="x",
+            pen=pg.mkPen((255, 255, 255), width=0.8),
+            brush=pg.mkBrush(0, 0, 0),  # black with a white rim: seen on light and dark
         )
         self.drawing = pg.ScatterPlotItem(
             size=22, symbol="star", pen=pg.mkPen((0, 0, 0), width=1.5),
