@@ -47,6 +47,9 @@ class Predictor:
     def __init__(self, model: nn.Module | None = None) -> None:
         self._lock = threading.Lock()
         self._model: nn.Module | None = None
+        # softmax temperature: above 1 the probabilities spread, below 1 they sharpen;
+        # the digit read never changes (the lab sets it)
+        self.temperature = 1.0
         if model is not None:
             self.set_model(model)
 
@@ -76,7 +79,10 @@ class Predictor:
         with self._lock, torch.inference_mode():
             if self._model is None:
                 raise RuntimeError("no model loaded")
-            probs = self._model(normalize(x)).exp().numpy()
+            logp = self._model(normalize(x))
+            if self.temperature != 1.0:
+                logp = torch.log_softmax(logp / self.temperature, dim=1)
+            probs = logp.exp().numpy()
         return probs[0] if single else probs
 
     def warm_up(self) -> None:

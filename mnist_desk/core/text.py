@@ -5,6 +5,7 @@ escape (\\x1b, \\u202e) instead, and very long text is cut."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_SHOWN = 300
@@ -21,3 +22,9 @@ def shown(text: str, limit: int = MAX_SHOWN) -> str:
         _escaped(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text
     )
     return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def file_name(text: str) -> str:
+    """A model's name as a file name: letters, digits, '-', '_' and '.' only."""
+    keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+    return re.sub(r"-{2,}", "-", keep).strip("-.") or "model"

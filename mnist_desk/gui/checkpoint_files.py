@@ -4,7 +4,6 @@ failed open changes nothing."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from mnist_desk.core.checkpoint import load_checkpoint
 from mnist_desk.core.errors import CheckpointError, MnistDeskError
+from mnist_desk.core.text import file_name
 from mnist_desk.gui import dialogs
 from mnist_desk.gui.model_session import ModelSession
 from mnist_desk.gui.recent_files import RecentFiles
@@ -37,8 +37,7 @@ class CheckpointFiles(QObject):
 
     def safe_name(self) -> str:
         """The model's name as a file name."""
-        keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.session.name)
-        return re.sub(r"-{2,}", "-", keep).strip("-.") or "model"
+        return file_name(self.session.name)
 
     # ---- opening -----------------------------------------------------------------------
     def open_dialog(self) -> None:

@@ -36,6 +36,7 @@ from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
 from mnist_desk.gui.feature_map import FeatureMapPanel
 from mnist_desk.gui.images import gray_image
+from mnist_desk.gui.lab_panel import LabPanel
 from mnist_desk.gui.mnist_cache import MnistCache
 from mnist_desk.gui.robustness_panel import RobustnessPanel
 from mnist_desk.gui.workspace import Workspace
@@ -239,6 +240,9 @@ class ExplorerTab(QWidget):
             lambda image, label: self.image_chosen.emit(image, label),
         )
         self.pages.addTab(self.feature_map, "Feature map")
+        self.lab = LabPanel(self.session, lambda: self.workspace.cache.get(self.workspace.data_dir))
+        self.pages.addTab(self.lab, "Lab")
+        self.pages.setTabToolTip(4, "Switch channels off, prune, change the temperature")
         self.pages.setTabToolTip(3, "The test images on a map of what one layer makes of them")
         self.pages.setTabToolTip(2, "How often the network answers, and how often it is right")
         self.pages.setTabToolTip(

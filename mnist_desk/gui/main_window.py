@@ -97,9 +97,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.panel.sample_kept.connect(self._on_panel_sample_kept)
         self.explorer_tab.image_chosen.connect(self._on_explorer_tab_image_chosen)
-        self.reading.updated.connect(
-            lambda: self.explorer_tab.feature_map.show_drawing(self.reading.prediction)
-        )
+        self.reading.updated.connect(self._on_reading_updated)
         self.handwriting.running_changed.connect(lambda _running: self._update_actions())
         self.recent.chosen.connect(self.open_checkpoint)
         self.files.opened.connect(self.train_tab.show_history)
@@ -236,6 +234,11 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot keep the drawing", str(exc))
             return
         self.panel.show_message(message)
+
+    def _on_reading_updated(self) -> None:
+        """The drawing, as read now, for the Explore tab's map and lab."""
+        self.explorer_tab.feature_map.show_drawing(self.reading.prediction)
+        self.explorer_tab.lab.show_drawing(self.reading.prediction)
 
     def _on_explorer_tab_image_chosen(self, image: np.ndarray, label: int) -> None:
         self.tabs.setCurrentWidget(self.draw_tab)

@@ -239,3 +239,46 @@ def test_why_augmentation_helps_in_one_click(
     assert named == [f"seed recipe {WITH} (mean of 3)", f"seed recipe {WITHOUT} (mean of 3)"]
     panel.damage.setCurrentIndex(panel.damage.findData("thickness"))
     assert "thickness" in panel.status.text() and WITHOUT in panel.status.text()
+
+
+def test_the_lab_edits_what_the_draw_tab_reads_with(qtbot: QtBot, window: MainWindow) -> None:
+    from tests.drawing import stroke
+
+    stroke(window.draw_tab.canvas, [(0.35, 0.2), (0.65, 0.2), (0.45, 0.85)])
+    qtbot.waitUntil(lambda: window.reading.prediction is not None, timeout=5000)
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    lab = tab.lab
+    tab.pages.setCurrentWidget(lab)
+    assert lab.objectName() == "labPanel" and lab.layer.count() >= 4
+    # switch off every channel of the first convolution: nothing gets through
+    _, channels = lab.layer.itemData(0)
+    for c in range(channels):
+        lab.channel.setValue(c)
+        lab.factor.setValue(0.0)
+        lab.add_channel_edit()
+    lab.apply_now()
+    assert lab.edits.count() == channels
+    assert "edited in the lab" in window.session.predictor_label
+    assert lab.accuracy is not None and lab.baseline is not None
+    assert lab.accuracy < 30 < lab.baseline  # a blind network guesses
+    assert f"{lab.accuracy:.2f}% right" in lab.result.text()
+    # the drawing is read again with the edited network, and the lab says how
+    qtbot.waitUntil(lambda: "by the edited network" in lab.drawing.text(), timeout=5000)
+    # reset: the model as it was, for the Draw tab too
+    lab.reset()
+    assert window.session.predictor_label == window.session.name and lab.edits.count() == 0
+    # pruning a little keeps the accuracy; the temperature spreads the Draw tab's reading
+    lab.prune.setValue(30)
+    lab.apply_now()
+    assert lab.accuracy is not None and lab.accuracy > lab.baseline - 1
+    lab.reset()
+    window.draw_tab.predict_now()
+    sure = window.draw_tab.prediction
+    lab.temperature.setValue(5.0)
+    window.draw_tab.predict_now()
+    warm = window.draw_tab.prediction
+    assert sure is not None and warm is not None
+    assert warm.digit == sure.digit and warm.confidence < sure.confidence
+    lab.reset()
+    assert window.session.predictor.temperature == 1.0
