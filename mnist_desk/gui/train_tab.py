@@ -35,6 +35,7 @@ from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.dataset_box import DatasetBox
 from mnist_desk.gui.train_form import TrainForm
+from mnist_desk.gui.training_insides import TrainingInsides
 from mnist_desk.gui.training_worker import TrainingOutcome, TrainingWorker
 from mnist_desk.gui.wheel_guard import WheelGuard, guard_wheel
 from mnist_desk.gui.workspace import Workspace
@@ -124,6 +125,9 @@ class TrainTab(QWidget):
         self.views.setObjectName("trainViews")
         self.views.addTab(self.curves, "Curves")
         self.views.addTab(self.augment_preview, "Augmentation preview")
+        self.insides = TrainingInsides()
+        self.insides.shown_changed.connect(self._on_insides_shown_changed)
+        self.views.addTab(self.insides, "Inside the training")
         self.form.changed.connect(
             lambda: self.augment_preview.set_config(self.form.configs()[1].augment)
         )
@@ -221,12 +225,15 @@ class TrainTab(QWidget):
         worker.run_updated.connect(lambda _run_id: self.workspace.runs_changed.emit())
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
+        worker.insides_ready.connect(self.insides.add)
+        worker.insides_every = self.insides.every if self.insides.isVisible() else 0
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.finished.connect(self._on_worker_finished)
         worker.salvaged.connect(self._on_worker_salvaged)
         worker.failed.connect(self._on_worker_failed)
         self.curves.reset()
         self.curves.set_epochs(train_cfg.epochs)
+        self.insides.reset()
         self._latest = None
         self._salvaged = None
         self._stopped = None
@@ -236,6 +243,11 @@ class TrainTab(QWidget):
         self._started_at = time.perf_counter()
         self._job.start(worker, name="trainingThread")
         self._set_running(True)
+
+    def _on_insides_shown_changed(self, shown: bool) -> None:
+        worker = self._job.worker
+        if worker is not None:
+            worker.insides_every = self.insides.every if shown else 0
 
     def stop_training(self) -> None:
         if self._job.worker is not None:

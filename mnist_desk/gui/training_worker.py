@@ -22,6 +22,7 @@ from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST, describe_bytes
 from mnist_desk.core.device import describe_device
 from mnist_desk.core.errors import MnistDeskError
+from mnist_desk.core.insides import Insides
 from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
 from mnist_desk.core.model import count_parameters
 from mnist_desk.core.runs import RunLibrary, RunRecorder, recorded
@@ -30,6 +31,7 @@ from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
 
 EMIT_INTERVAL_S = 0.25
+INSIDES_PROBE = 128  # training images the ReLUs are watched on
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class TrainingWorker(Worker):
     epoch_finished = Signal(object, object)  # EpochMetrics, CPU state_dict
     salvaged = Signal(object)  # Checkpoint of the last good epoch, or None
     run_updated = Signal(str)  # the run's id
+    insides_ready = Signal(object)  # core.insides.Snapshot, while `insides_every` is set
 
     def __init__(
         self,
@@ -77,6 +80,9 @@ class TrainingWorker(Worker):
         self._last_progress = 0.0
         self.trainer: Trainer | None = None
         self.recorder: RunRecorder | None = None
+        # a look inside every this many batches, 0: none (set while the panel is shown,
+        # so that training with it hidden pays nothing)
+        self.insides_every = 0
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
@@ -116,6 +122,7 @@ class TrainingWorker(Worker):
             stop_event=self.stop_event,
             pause_event=self.pause_event,
         )
+        insides = Insides(trainer.model, self.data.train_images[:INSIDES_PROBE].to(trainer.device))
         metrics = self._start_record(trainer)
         self.status_changed.emit("Training")
         buffer: list[BatchMetrics] = []
@@ -128,6 +135,9 @@ class TrainingWorker(Worker):
                     self.run_updated.emit(self.recorder.id)
                 continue
             buffer.append(m)
+            every = self.insides_every
+            if every and m.batch % every == 0:
+                self.insides_ready.emit(insides.snapshot(trainer.model, m.progress, trainer.lr))
             now = time.perf_counter()
             if now - last_emit >= EMIT_INTERVAL_S:
                 self._flush(buffer)

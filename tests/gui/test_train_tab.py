@@ -231,3 +231,36 @@ def test_augmentation_preview_follows_the_settings(qtbot: QtBot, window: MainWin
     rows = preview.last_grid
     h = 28 * 3 + 4
     assert np.array_equal(rows[4 : 4 + 28 * 3], rows[4 + h : 4 + h + 28 * 3])  # no augmentation
+
+
+def test_inside_the_training_is_looked_at_only_while_shown(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
+    import pyqtgraph as pg
+
+    tab = window.train_tab
+    _configure(window, small_mnist_dir, epochs=2)
+    window.tabs.setCurrentWidget(tab)
+    # hidden (the Curves view shown): no look inside at all
+    tab.views.setCurrentWidget(tab.curves)
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    assert tab.insides.snapshots == []
+    # shown: a look every 10 batches (47 a epoch: 4 an epoch)
+    tab.views.setCurrentWidget(tab.insides)
+    tab.insides.every = 10
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    snaps = tab.insides.snapshots
+    assert len(snaps) == 8 and snaps[0].epochs == pytest.approx(10 / 47)
+    names = [layer.name for layer in snaps[-1].layers]
+    assert names[0].startswith("Conv2d-") and tab.insides.layer.count() == len(names)
+    assert all(s.lr > 0 for s in snaps)
+    # the weights move away from the start and keep moving; gradients are there
+    first_layer = [s.layers[0].change for s in snaps]
+    assert 0 < first_layer[0] < first_layer[-1]
+    assert all(layer.grad_norm > 0 for layer in snaps[-1].layers)
+    assert all(0 <= d <= 100 for d in snaps[-1].dead.values()) and snaps[-1].dead
+    assert snaps[-1].filters.shape[1:] == (3, 3)  # the seed CNN's first filters
+    child(window, pg.GraphicsLayoutWidget, "insidesChart")
+    assert child(window, type(tab.insides), "trainingInsides") is tab.insides

@@ -1,0 +1,164 @@
+"""Inside the training, a view of the Train tab: how far each layer's weights have moved
+from where they started, how strong its gradients are, how many ReLU units never fire,
+the learning rate, the weights' distribution now against the start, and the first
+layer's filters as they learn. Collected only while this view is shown."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from mnist_desk.core.insides import Snapshot
+from mnist_desk.gui.curves import REFERENCE_COLOURS
+
+EVERY = 100  # batches between two looks
+
+COLOURS = [*REFERENCE_COLOURS, (31, 119, 180), (255, 127, 14), (44, 160, 44), (140, 86, 75)]
+
+
+class TrainingInsides(QWidget):
+    shown_changed = Signal(bool)  # start (True) or stop collecting
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingInsides")
+        self.snapshots: list[Snapshot] = []
+        self.every = EVERY
+        self._curves: dict[str, list[pg.PlotDataItem]] = {}
+        self._build()
+
+    def _build(self) -> None:
+        self.chart = pg.GraphicsLayoutWidget()
+        self.chart.setObjectName("insidesChart")
+        self.legend = pg.LegendItem(colCount=4, labelTextSize="8pt", verSpacing=-4)
+        self.chart.addItem(self.legend, row=0, col=0, colspan=2)
+        self.change = self.chart.addPlot(row=1, col=0, title="weights moved from the start")
+        self.change.setLabel("left", "|w − w₀| / |w₀|")
+        self.grads = self.chart.addPlot(row=1, col=1, title="gradient strength")
+        self.grads.setLabel("left", "|gradient|")
+        self.dead = self.chart.addPlot(row=2, col=0, title="ReLU units that never fire (%)")
+        self.lr = self.chart.addPlot(row=2, col=1, title="learning rate")
+        self.histogram = self.chart.addPlot(
+            row=3, col=0, title="weights: now (colour) and at the start (grey)"
+        )
+        self.filters = self.chart.addViewBox(row=3, col=1, lockAspect=True, invertY=True)
+        self.filter_image = pg.ImageItem()
+        self.filters.addItem(self.filter_image)
+        for plot in (self.change, self.grads, self.dead, self.lr, self.histogram):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on the axes
+        for plot in (self.change, self.grads, self.dead, self.lr):
+            plot.setLabel("bottom", "epoch")
+        self.dead.setXLink(self.change)
+        self.lr.setXLink(self.change)
+        self.grads.setXLink(self.change)
+        self.layer = QComboBox()
+        self.layer.setObjectName("insidesLayer")
+        self.layer.setAccessibleName("The layer whose weights the histogram shows")
+        self.layer.setMinimumContentsLength(10)
+        self.layer.currentIndexChanged.connect(self._draw_histogram)
+        self.note = QLabel(
+            f"Looked at every {EVERY} batches while this view is shown; hidden, it costs "
+            "the training nothing. Filters: the first layer's, as they learn."
+        )
+        self.note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Histogram of:"))
+        row.addWidget(self.layer)
+        row.addWidget(self.note, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.chart, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.shown_changed.emit(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.shown_changed.emit(False)
+
+    def reset(self) -> None:
+        self.snapshots.clear()
+        for plot in (self.change, self.grads, self.dead, self.lr, self.histogram):
+            plot.clear()
+        self.legend.clear()
+        self.layer.clear()
+        self.filter_image.clear()
+        self._curves = {}
+
+    def add(self, snapshot: Snapshot) -> None:
+        if not self.snapshots:
+            self._make_curves(snapshot)
+        self.snapshots.append(snapshot)
+        self.redraw()
+
+    def _make_curves(self, snapshot: Snapshot) -> None:
+        """The curves, made once per run (updating them costs the training less than
+        drawing them again: the GUI thread shares the interpreter with it)."""
+        self.reset()
+        change, grads, dead = [], [], []
+        for i, layer in enumerate(snapshot.layers):
+            pen = pg.mkPen(COLOURS[i % len(COLOURS)], width=2)
+            change.append(self.change.plot(pen=pen))
+            grads.append(self.grads.plot(pen=pen))
+            self.legend.addItem(change[-1], layer.name)
+            self.layer.addItem(layer.name)
+        for j, name in enumerate(snapshot.dead):
+            pen = pg.mkPen(COLOURS[j % len(COLOURS)], width=2, style=Qt.PenStyle.DashLine)
+            dead.append(self.dead.plot(pen=pen))
+            self.legend.addItem(dead[-1], name)
+        self._curves = {
+            "change": change,
+            "grads": grads,
+            "dead": dead,
+            "lr": [self.lr.plot(pen=pg.mkPen((90, 90, 90), width=2))],
+            "histogram": [
+                self.histogram.plot(stepMode="center", pen=pg.mkPen((150, 150, 150), width=2)),
+                self.histogram.plot(stepMode="center", pen=pg.mkPen(COLOURS[0], width=2)),
+            ],
+        }
+
+    def redraw(self) -> None:
+        snaps = self.snapshots
+        if not snaps or not self._curves:
+            return
+        x = np.array([s.epochs for s in snaps])
+        for i, curve in enumerate(self._curves["change"]):
+            curve.setData(x, [s.layers[i].change for s in snaps])
+        for i, curve in enumerate(self._curves["grads"]):
+            g = np.array([s.layers[i].grad_norm for s in snaps])
+            ok = np.isfinite(g)  # no gradient yet: nothing to show
+            curve.setData(x[ok], g[ok])
+        for j, name in enumerate(snaps[-1].dead):
+            self._curves["dead"][j].setData(x, [s.dead[name] for s in snaps])
+        self._curves["lr"][0].setData(x, [s.lr for s in snaps])
+        self._draw_histogram()
+        self._draw_filters(snaps[-1].filters)
+
+    def _draw_histogram(self) -> None:
+        i = self.layer.currentIndex()
+        if not self.snapshots or i < 0 or not self._curves:
+            return
+        first, last = self.snapshots[0].layers[i], self.snapshots[-1].layers[i]
+        start, now = self._curves["histogram"]
+        start.setData(first.edges, first.histogram)
+        now.setData(last.edges, last.histogram)
+
+    def _draw_filters(self, filters: np.ndarray) -> None:
+        """The filters side by side in rows of 8, each scaled to its own range."""
+        n, k = len(filters), filters.shape[-1]
+        cols = min(8, n)
+        rows = math.ceil(n / cols)
+        grid = np.full((rows * (k + 1) - 1, cols * (k + 1) - 1), np.nan, np.float32)
+        for i, f in enumerate(filters):
+            lo, hi = float(f.min()), float(f.max())
+            r, c = divmod(i, cols)
+            grid[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k] = (f - lo) / (
+                (hi - lo) or 1
+            )
+        self.filter_image.setImage(np.nan_to_num(grid, nan=0.5).T, levels=(0, 1))
