@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -38,6 +37,7 @@ from mnist_desk.core.embedding import (
 from mnist_desk.core.predictor import Prediction
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.images import gray_image
+from mnist_desk.gui.job_progress import JobProgress
 from mnist_desk.gui.mnist_cache import MnistCache
 
 DIGIT_COLOURS = [
@@ -134,18 +134,15 @@ class FeatureMapPanel(QWidget):
         self.make_button = QPushButton("Make the Map")
         self.make_button.setObjectName("makeMap")
         self.make_button.clicked.connect(self.make)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._job.cancel)
         row = QHBoxLayout()
         row.addWidget(QLabel("Layer:"))
         row.addWidget(self.layer, 2)
         row.addWidget(QLabel("Method:"))
         row.addWidget(self.method, 1)
         row.addWidget(self.make_button)
-        row.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
+        self.job = JobProgress()  # shown while a map is made: how far, time left, Cancel
+        self.job.setObjectName("featureMapJob")
+        self.job.cancel_requested.connect(self._on_cancel_requested)
         self.status = QLabel("Choose a layer and make its map of the 10,000 test images.")
         self.status.setObjectName("mapStatus")
         self.status.setWordWrap(True)
@@ -200,7 +197,7 @@ class FeatureMapPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.progress)
+        layout.addWidget(self.job)
         layout.addWidget(self.status)
         layout.addLayout(body, 1)
 
@@ -234,9 +231,7 @@ class FeatureMapPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(lambda message: self.status.setText(f"No map: {message}"))
         self.make_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
+        self.job.start(f"{method} map of {self.layer.currentText()}")
         self.status.setText(f"Making the {method} map of {self.layer.currentText()}…")
         self._job.start(worker, name="featureMapThread")
 
@@ -245,14 +240,15 @@ class FeatureMapPanel(QWidget):
         return self._job.wait(timeout_ms)
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{text}: %p%" if total else text)
+        self.job.report(done, total, text)
+
+    def _on_cancel_requested(self) -> None:
+        self.job.cancelling()
+        self._job.cancel()
 
     def _on_job_done(self) -> None:
         self.make_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self.progress.setVisible(False)
+        self.job.finish()
 
     def _on_finished(self, made: MadeMap) -> None:
         self.made = made

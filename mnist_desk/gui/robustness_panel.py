@@ -3,7 +3,6 @@ current model and any runs or checkpoint files beside it, with examples of the d
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -36,6 +34,7 @@ from mnist_desk.gui import dialogs
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.curves import REFERENCE_COLOURS
 from mnist_desk.gui.images import gray_image
+from mnist_desk.gui.job_progress import JobProgress
 from mnist_desk.gui.mnist_cache import MnistCache
 
 CURRENT = "The current model"
@@ -127,7 +126,6 @@ class RobustnessPanel(QWidget):
         self._others: dict[str, Checkpoint] = {}  # name in the list -> checkpoint
         self._job: BackgroundJob[Worker] = BackgroundJob(self, self._on_job_done)
         self.experiment: list[ArmResult] = []  # why augmentation helps, once it has run
-        self._started = time.monotonic()
         self._build()
         self._on_damage_changed()
 
@@ -149,16 +147,12 @@ class RobustnessPanel(QWidget):
         self.measure_button.setObjectName("measureRobustness")
         self.measure_button.setToolTip("Test accuracy of every model in the list at each level")
         self.measure_button.clicked.connect(self.measure)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._job.cancel)
         row = QHBoxLayout()
         row.addWidget(QLabel("Damage:"))
         row.addWidget(self.damage, 2)
         row.addWidget(QLabel("Levels:"))
         row.addWidget(self.levels, 1)
         row.addWidget(self.measure_button)
-        row.addWidget(self.cancel_button)
         self.experiment_button = QPushButton("Why Augmentation Helps…")
         self.experiment_button.setObjectName("augmentationExperiment")
         self.experiment_button.setToolTip(
@@ -186,10 +180,9 @@ class RobustnessPanel(QWidget):
         models_row.addWidget(self.models, 1)
         models_row.addLayout(buttons)
 
-        self.progress = QProgressBar()
-        self.progress.setObjectName("robustnessProgress")
-        self.progress.setRange(0, 1)
-        self.progress.setVisible(False)  # shown while measuring
+        self.job = JobProgress()  # shown while a job runs: what, how far, time left, Cancel
+        self.job.setObjectName("robustnessJob")
+        self.job.cancel_requested.connect(self._on_cancel_requested)
         self.status = QLabel("Choose a damage and its levels, then Measure.")
         self.status.setObjectName("robustnessStatus")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -215,7 +208,7 @@ class RobustnessPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(models_row)
-        layout.addWidget(self.progress)
+        layout.addWidget(self.job)
         layout.addWidget(self.status)
         layout.addWidget(self.chart, 1)
         self.examples_label = QLabel("The first test images at each level:")
@@ -308,17 +301,20 @@ class RobustnessPanel(QWidget):
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))
-        self._start(worker, f"Damaging the test images ({kind}) for {len(models)} model(s)…")
+        self._start(
+            worker, f"Damaging the test images ({kind}) for {len(models)} model(s)…", "Robustness"
+        )
 
-    def _start(self, worker: Worker, text: str) -> None:
-        self._started = time.monotonic()
+    def _start(self, worker: Worker, text: str, title: str) -> None:
         self.measure_button.setEnabled(False)
         self.experiment_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
+        self.job.start(title)
         self.status.setText(text)
         self._job.start(worker, name="robustnessThread")
+
+    def _on_cancel_requested(self) -> None:
+        self.job.cancelling()
+        self._job.cancel()
 
     # ---- why augmentation helps ------------------------------------------------------------
     def _on_experiment_clicked(self) -> None:
@@ -343,7 +339,11 @@ class RobustnessPanel(QWidget):
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_experiment_finished)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))
-        self._start(worker, "Training the seed recipe with and without augmentation…")
+        self._start(
+            worker,
+            "Training the seed recipe with and without augmentation…",
+            "Why augmentation helps",
+        )
 
     def _on_experiment_finished(self, results: list[ArmResult]) -> None:
         self.experiment = results
@@ -388,15 +388,7 @@ class RobustnessPanel(QWidget):
         return self._job.wait(timeout_ms)
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        if text and total:
-            elapsed = time.monotonic() - self._started
-            eta = ""
-            if done and elapsed > 2:
-                left = elapsed * (total - done) / done
-                eta = f", about {left / 60:.0f} min left" if left >= 90 else f", {left:.0f} s left"
-            self.progress.setFormat(f"%p%  {text}{eta}")
+        self.job.report(done, total, text)
 
     def _on_finished(self, measured: Measured) -> None:
         self.curves = curves = measured.curves
@@ -429,10 +421,7 @@ class RobustnessPanel(QWidget):
     def _on_job_done(self) -> None:
         self.measure_button.setEnabled(True)
         self.experiment_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self.progress.setRange(0, 1)
-        self.progress.setFormat("%p%")
-        self.progress.setVisible(False)
+        self.job.finish()
 
     def _show_examples(self, measured: Measured) -> None:
         while self.examples.count():
