@@ -155,6 +155,14 @@ class Trainer:
             keep_freed_memory()
         self.history: list[EpochMetrics] = []
         self.stopped = False
+        # knobs a learner turns while it trains (set from another thread, read between
+        # batches): one batch more while paused, a pause after each batch, new settings
+        self.steps_allowed = 0
+        self.delay_s = 0.0
+        self._pending_changes: dict[str, float] = {}
+        self._changes_lock = threading.Lock()
+        self.changes: list[dict[str, float]] = []  # what changed, and at which batch
+        self._batches_done = 0
         self._curve: list[tuple[float, float, float]] = []  # (epochs, loss, batch accuracy)
         # the test result of the current weights; None once a step has changed them
         self.test_result: EvalResult | None = None
@@ -225,13 +233,54 @@ class Trainer:
                 self.scheduler.step()
 
     def _wait_while_paused(self) -> float:
-        """Block while paused; return the seconds spent waiting."""
+        """Block while paused (unless one more step is allowed); return the seconds
+        spent waiting."""
         if not self.pause_event.is_set():
             return 0.0
         start = time.perf_counter()
         while self.pause_event.is_set() and not self.stop_event.is_set():
+            if self.steps_allowed > 0:
+                self.steps_allowed -= 1
+                break
             self.stop_event.wait(0.05)
         return time.perf_counter() - start
+
+    def step_once(self) -> None:
+        """While paused: train one more batch, then hold again."""
+        self.steps_allowed += 1
+
+    def change_settings(self, **changes: float) -> None:
+        """New learning rate, weight decay or momentum, from the next batch on. With a
+        schedule, the learning rate's change scales the rest of the schedule alike."""
+        unknown = set(changes) - {"lr", "weight_decay", "momentum"}
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} while training")
+        with self._changes_lock:
+            self._pending_changes.update(changes)
+
+    def _apply_changes(self) -> None:
+        with self._changes_lock:
+            changes, self._pending_changes = self._pending_changes, {}
+        if not changes:
+            return
+        for group in self.optimizer.param_groups:
+            if "lr" in changes and group["lr"] > 0:
+                factor = changes["lr"] / group["lr"]
+                for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+                    if key in group:
+                        group[key] *= factor
+                if self.scheduler is not None:
+                    base = getattr(self.scheduler, "base_lrs", None)
+                    if base is not None:
+                        self.scheduler.base_lrs = [b * factor for b in base]
+            if "weight_decay" in changes:
+                group["weight_decay"] = changes["weight_decay"]
+            if "momentum" in changes:
+                if "betas" in group:
+                    group["betas"] = (changes["momentum"], group["betas"][1])
+                elif "momentum" in group:
+                    group["momentum"] = changes["momentum"]
+        self.changes.append({"batch": float(self._batches_done), **changes})
 
     def _train_epoch(self, epoch: int) -> Iterator[BatchMetrics | EpochMetrics]:
         cfg, n = self.config, len(self._train_x)
@@ -257,8 +306,12 @@ class Trainer:
             part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
             idx = perm[part]
             self.test_result = None
+            self._apply_changes()
             loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
+            self._batches_done += 1
             pending.append((b + 1, loss, correct, len(idx)))
+            if self.delay_s > 0:  # slow motion: interruptible by Stop
+                self.stop_event.wait(self.delay_s)
             if len(pending) >= self._readout_every:
                 yield from self._flush(pending, epoch, totals, start)
         yield from self._flush(pending, epoch, totals, start)

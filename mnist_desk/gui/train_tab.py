@@ -34,6 +34,7 @@ from mnist_desk.gui.augment_preview import AugmentPreview
 from mnist_desk.gui.background import BackgroundJob
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.dataset_box import DatasetBox
+from mnist_desk.gui.live_knobs import LiveKnobs
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_insides import TrainingInsides
 from mnist_desk.gui.training_worker import TrainingOutcome, TrainingWorker
@@ -118,6 +119,11 @@ class TrainTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
         left_layout.addLayout(buttons)
+        self.knobs = LiveKnobs()
+        self.knobs.settings_changed.connect(self._on_knobs_settings_changed)
+        self.knobs.step_requested.connect(self._on_knobs_step_requested)
+        self.knobs.delay_changed.connect(self._on_knobs_delay_changed)
+        left_layout.addWidget(self.knobs)
 
         self.curves = TrainingCurves()
         self.augment_preview = AugmentPreview(self.workspace.cache, lambda: self.workspace.data_dir)
@@ -201,6 +207,7 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(running)
         self.form.setEnabled(not running)
         self.dataset.setEnabled(not running)
+        self.knobs.set_running(running, paused=False)
         if not running:
             self._paused = False
             self.pause_button.setText("Pause")
@@ -226,6 +233,8 @@ class TrainTab(QWidget):
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.insides_ready.connect(self.insides.add)
+        worker.delay_s = self.knobs.slow.value() / 1000
+        self.knobs.start(train_cfg)
         worker.insides_every = self.insides.every if self.insides.isVisible() else 0
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.finished.connect(self._on_worker_finished)
@@ -243,6 +252,18 @@ class TrainTab(QWidget):
         self._started_at = time.perf_counter()
         self._job.start(worker, name="trainingThread")
         self._set_running(True)
+
+    def _on_knobs_settings_changed(self, changes: dict[str, float]) -> None:
+        if self._job.worker is not None:
+            self._job.worker.change_settings(**changes)
+
+    def _on_knobs_step_requested(self) -> None:
+        if self._job.worker is not None and self._paused:
+            self._job.worker.step_once()
+
+    def _on_knobs_delay_changed(self, seconds: float) -> None:
+        if self._job.worker is not None:
+            self._job.worker.set_delay(seconds)
 
     def _on_insides_shown_changed(self, shown: bool) -> None:
         worker = self._job.worker
@@ -264,6 +285,7 @@ class TrainTab(QWidget):
             QIcon(":/icons/play.svg" if self._paused else ":/icons/pause.svg")
         )
         self.status_label.setText("Paused" if self._paused else "Training")
+        self.knobs.set_running(True, paused=self._paused)
 
     def is_paused(self) -> bool:
         return self._paused

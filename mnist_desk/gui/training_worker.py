@@ -83,6 +83,8 @@ class TrainingWorker(Worker):
         # a look inside every this many batches, 0: none (set while the panel is shown,
         # so that training with it hidden pays nothing)
         self.insides_every = 0
+        self.delay_s = 0.0
+        self._changes_recorded = 0
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
@@ -93,6 +95,22 @@ class TrainingWorker(Worker):
             self.pause_event.set()
         else:
             self.pause_event.clear()
+
+    def step_once(self) -> None:
+        """While paused: one more batch."""
+        if self.trainer is not None:
+            self.trainer.step_once()
+
+    def set_delay(self, seconds: float) -> None:
+        """Slow motion: a pause after every batch (0: none)."""
+        self.delay_s = seconds
+        if self.trainer is not None:
+            self.trainer.delay_s = seconds
+
+    def change_settings(self, **changes: float) -> None:
+        """The learning rate, weight decay or momentum, from the next batch on."""
+        if self.trainer is not None:
+            self.trainer.change_settings(**changes)
 
     # runs in the worker thread ----------------------------------------------------------
     def work(self) -> TrainingOutcome:
@@ -122,6 +140,7 @@ class TrainingWorker(Worker):
             stop_event=self.stop_event,
             pause_event=self.pause_event,
         )
+        trainer.delay_s = self.delay_s
         insides = Insides(trainer.model, self.data.train_images[:INSIDES_PROBE].to(trainer.device))
         metrics = self._start_record(trainer)
         self.status_changed.emit("Training")
@@ -135,11 +154,13 @@ class TrainingWorker(Worker):
                     self.run_updated.emit(self.recorder.id)
                 continue
             buffer.append(m)
+            self._record_changes(trainer)
             every = self.insides_every
             if every and m.batch % every == 0:
                 self.insides_ready.emit(insides.snapshot(trainer.model, m.progress, trainer.lr))
             now = time.perf_counter()
-            if now - last_emit >= EMIT_INTERVAL_S:
+            # paused (a batch at a time) or slowed down: every batch is worth showing
+            if now - last_emit >= EMIT_INTERVAL_S or self.pause_event.is_set() or trainer.delay_s:
                 self._flush(buffer)
                 last_emit = now
         self._flush(buffer)
@@ -148,6 +169,20 @@ class TrainingWorker(Worker):
         trainer.evaluate_test()
         checkpoint = trainer.to_checkpoint(self.name)
         return self._finish_record(checkpoint, trainer.stopped)
+
+    def _record_changes(self, trainer: Trainer) -> None:
+        """Settings changed during the run go into its record, with their batch."""
+        while self._changes_recorded < len(trainer.changes):
+            change = trainer.changes[self._changes_recorded]
+            self._changes_recorded += 1
+            if self.recorder is not None:
+                self.recorder.add_event({"kind": "settings changed", **change})
+            self.status_changed.emit(
+                "Training · changed at batch {:.0f}: {}".format(
+                    change["batch"],
+                    ", ".join(f"{k} {v:g}" for k, v in change.items() if k != "batch"),
+                )
+            )
 
     def _start_record(self, trainer: Trainer) -> Iterable[BatchMetrics | EpochMetrics]:
         """The run in the library, if one can be made; the metrics, recorded as they come."""

@@ -264,3 +264,44 @@ def test_inside_the_training_is_looked_at_only_while_shown(
     assert snaps[-1].filters.shape[1:] == (3, 3)  # the seed CNN's first filters
     child(window, pg.GraphicsLayoutWidget, "insidesChart")
     assert child(window, type(tab.insides), "trainingInsides") is tab.insides
+
+
+def test_step_slow_motion_and_settings_changed_while_training(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
+    tab = window.train_tab
+    _configure(window, small_mnist_dir)
+    window.tabs.setCurrentWidget(tab)
+    knobs = tab.knobs
+    assert not knobs.apply.isEnabled() and not knobs.step.isEnabled()  # nothing to turn yet
+    knobs.slow.setValue(30)  # slow motion from the first batch: time to pause
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() >= 2, timeout=30000)
+    tab.toggle_pause()
+    assert knobs.step.isEnabled() and knobs.lr.value() == 0.002  # the run's own settings
+    time.sleep(0.3)
+    qtbot.wait(400)  # whatever was under way has arrived
+    held = tab.curves.batch_count()
+    qtbot.wait(300)
+    assert tab.curves.batch_count() == held  # paused: nothing moves
+    for i in range(1, 4):
+        knobs.step.click()
+        target = held + i
+        qtbot.waitUntil(lambda: tab.curves.batch_count() == target, timeout=5000)  # noqa: B023
+    assert tab.curves.batch_count() == held + 3  # one batch a click
+    # a new learning rate, from the next batch on, noted in the run's record
+    knobs.lr.setValue(0.0005)
+    knobs.apply.click()
+    knobs.step.click()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() == held + 4, timeout=5000)
+    worker = tab._job.worker
+    assert worker is not None and worker.trainer is not None
+    assert worker.trainer.lr == pytest.approx(0.0005)
+    knobs.slow.setValue(0)
+    tab.toggle_pause()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    run = window.workspace.runs.get(str(window.session.run_id))
+    changed = [e for e in run.events if e.get("kind") == "settings changed"]
+    assert len(changed) == 1 and changed[0]["lr"] == pytest.approx(0.0005)
+    assert changed[0]["batch"] == held + 3
+    assert not knobs.apply.isEnabled()
