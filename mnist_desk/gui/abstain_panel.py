@@ -30,6 +30,7 @@ class AbstainPanel(QWidget):
         self.setObjectName("abstainPanel")
         self.session = session
         self.curve: AbstainCurve | None = None
+        self._count = 0
         self._build()
         session.threshold_changed.connect(self._on_threshold_changed)
 
@@ -109,6 +110,7 @@ class AbstainPanel(QWidget):
     def set_result(self, probabilities: np.ndarray, labels: np.ndarray) -> None:
         """The test set's probabilities as the model gave them (the Test set page's)."""
         self.curve = answer_or_abstain(probabilities, labels)
+        self._count = len(labels)
         self.answered.setData(self.curve.thresholds, self.curve.answered)
         self.right.setData(self.curve.thresholds, self.curve.right_when_answered)
         self.mistakes.setData(self.curve.thresholds, 10 * (100 - self.curve.right_when_answered))
@@ -131,7 +133,8 @@ class AbstainPanel(QWidget):
         answered, right = self.curve.at(t)
         all_right = self.curve.at(self.curve.thresholds[0])[1]
         self.summary.setText(
-            f"At {t:.2f} the network answers {answered:.1f}% of the 10,000 test images and "
+            f"At {t:.2f} the network answers {answered:.1f}% of the {self._count:,} test images "
+            "and "
             f"is right on {right:.2f}% of those it answers (on {all_right:.2f}% of all of "
             "them when it must always answer). Raise the threshold and it answers less "
             "often but is right more often."

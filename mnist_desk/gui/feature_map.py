@@ -143,7 +143,7 @@ class FeatureMapPanel(QWidget):
         self.job = JobProgress()  # shown while a map is made: how far, time left, Cancel
         self.job.setObjectName("featureMapJob")
         self.job.cancel_requested.connect(self._on_cancel_requested)
-        self.status = QLabel("Choose a layer and make its map of the 10,000 test images.")
+        self.status = QLabel("Choose a layer and make its map of the test images.")
         self.status.setObjectName("mapStatus")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -263,7 +263,8 @@ class FeatureMapPanel(QWidget):
             if fm.method == "PCA" else ""
         )  # fmt: skip
         self.status.setText(
-            f"{fm.method} of {fm.layer.name}: 10,000 test images, {int(wrong.sum())} read "
+            f"{fm.method} of {fm.layer.name}: {len(made.labels):,} test images, "
+            f"{int(wrong.sum())} read "
             f"wrong (×), made in {made.seconds:.1f} s{extra}. Images that sit together are "
             "ones this layer finds alike."
         )

@@ -112,7 +112,7 @@ class LabPanel(QWidget):
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         full = QPushButton("Full Test Set")
-        full.setToolTip("The edited network on all 10,000 test images")
+        full.setToolTip("The edited network on the whole test set")
         full.clicked.connect(self.measure_full)
         reset = QPushButton("Reset")
         reset.setObjectName("labReset")

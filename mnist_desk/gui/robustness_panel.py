@@ -410,7 +410,7 @@ class RobustnessPanel(QWidget):
         plot.setYRange(0, 100, padding=0.02)
         worst = min(curves, key=lambda c: c.points[-1].test_acc) if curves else None
         self.status.setText(
-            "Measured on the 10,000 test images."
+            "Measured on the test images."
             + (
                 f" Hardest hit at the last level: {worst.name}."
                 if len(curves) > 1 and worst
