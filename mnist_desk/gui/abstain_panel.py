@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from mnist_desk.core.evaluation import AbstainCurve, answer_or_abstain
 from mnist_desk.core.predictor import UNSURE_BELOW
+from mnist_desk.gui.curves import chart_with_legend_row
 from mnist_desk.gui.model_session import ModelSession
 
 ANSWERED = (49, 130, 206)
@@ -63,16 +64,11 @@ class AbstainPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
 
-        self.chart = pg.GraphicsLayoutWidget()
-        self.chart.setObjectName("abstainChart")
-        self.chart.setAccessibleName("Answered and right, against the confidence threshold")
-        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", verSpacing=-4)
-        self.chart.addItem(self.legend, row=0, col=0)
-        self.plot = self.chart.addPlot(row=1, col=0)
-        self.plot.legend = self.legend
+        self.chart, self.legend, self.plot = chart_with_legend_row(
+            "abstainChart", "Answered and right, against the confidence threshold", columns=3
+        )
         self.plot.setLabel("bottom", "confidence threshold: below it the network says it is unsure")
         self.plot.setLabel("left", "% of the test images")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.answered = self.plot.plot(pen=pg.mkPen(ANSWERED, width=2), name="answered")
         self.right = self.plot.plot(pen=pg.mkPen(RIGHT, width=2), name="right, of those answered")
         self.line = pg.InfiniteLine(

@@ -34,6 +34,23 @@ TRAIN_EPOCH = (56, 161, 105)
 REFERENCE_COLOURS = [(128, 90, 213), (49, 151, 149), (214, 158, 46), (229, 62, 62), (113, 128, 150)]
 
 
+def chart_with_legend_row(
+    name: str, description: str, columns: int
+) -> tuple[pg.GraphicsLayoutWidget, pg.LegendItem, pg.PlotItem]:
+    """A chart laid out as the training curves are: the legend in a row of its own above
+    the plot, where it never covers a curve and wraps in a narrow window. Curves given a
+    name list themselves in it."""
+    chart = pg.GraphicsLayoutWidget()
+    chart.setObjectName(name)
+    chart.setAccessibleName(description)
+    legend = pg.LegendItem(colCount=columns, labelTextSize="8pt", verSpacing=-4)
+    chart.addItem(legend, row=0, col=0)
+    plot = chart.addPlot(row=1, col=0)
+    plot.legend = legend
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    return chart, legend, plot
+
+
 class LossAxis(pg.AxisItem):
     """A log axis with a tick at every 1..9 of each decade, each drawn once (pyqtgraph's
     own puts the decades in both of its levels, and their labels were drawn twice), and

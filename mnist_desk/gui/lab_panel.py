@@ -175,8 +175,7 @@ class LabPanel(QWidget):
 
     def _on_temperature_changed(self, value: float) -> None:
         self.edit = dataclasses.replace(self.edit, temperature=value)
-        self.session.predictor.temperature = value
-        self.session.predictor_changed.emit(self.session.predictor_label)  # read again
+        self.session.set_temperature(value)
 
     def _changed(self) -> None:
         self.edit = dataclasses.replace(self.edit, prune=float(self.prune.value()))
@@ -240,7 +239,7 @@ class LabPanel(QWidget):
         self.temperature.setValue(1.0)
         for box in (self.prune, self.temperature):
             box.blockSignals(False)
-        self.session.predictor.temperature = 1.0
+        self.session.set_temperature(1.0)
         self.session.restore_predictor()
         self.result.setText("Reset: the Draw tab reads with the model as it was.")
 

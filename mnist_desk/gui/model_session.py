@@ -119,6 +119,12 @@ class ModelSession(QObject):
         self.predictor_label = label
         self.predictor_changed.emit(label)
 
+    def set_temperature(self, temperature: float) -> None:
+        """The softmax temperature the Draw tab reads with (1: as the model gives it)."""
+        if temperature != self.predictor.temperature:
+            self.predictor.temperature = temperature
+            self.predictor_changed.emit(self.predictor_label)  # read again
+
     def restore_predictor(self) -> None:
         if self.checkpoint is not None:
             self.predictor.set_model(self.checkpoint.build_model())

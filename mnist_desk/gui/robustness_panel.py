@@ -32,7 +32,7 @@ from mnist_desk.core.robustness import DAMAGES, Point, check, damaged, robustnes
 from mnist_desk.core.runs import RunLibrary
 from mnist_desk.gui import dialogs
 from mnist_desk.gui.background import BackgroundJob, Worker
-from mnist_desk.gui.curves import REFERENCE_COLOURS
+from mnist_desk.gui.curves import REFERENCE_COLOURS, chart_with_legend_row
 from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.job_progress import JobProgress
 from mnist_desk.gui.mnist_cache import MnistCache
@@ -188,16 +188,10 @@ class RobustnessPanel(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
 
-        self.chart = pg.GraphicsLayoutWidget()
-        self.chart.setObjectName("robustnessChart")
-        self.chart.setAccessibleName("Test accuracy against the severity of the damage")
-        # the legend has a row of its own above the plot, as on the Train tab's curves
-        self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt", verSpacing=-4)
-        self.chart.addItem(self.legend, row=0, col=0)
-        self.plot = self.chart.addPlot(row=1, col=0)
-        self.plot.legend = self.legend
+        self.chart, self.legend, self.plot = chart_with_legend_row(
+            "robustnessChart", "Test accuracy against the severity of the damage", columns=2
+        )
         self.plot.setLabel("left", "test accuracy (%)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
 
         self.examples = QHBoxLayout()
         self.examples.setSpacing(18)  # between levels
