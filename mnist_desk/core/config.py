@@ -210,6 +210,13 @@ class ModelConfig(_Config):
         help="dropout probability before the classifier (0 = off)",
         low=0.0, high=0.9, step=0.05, decimals=2, metavar="P", group="Model",
     )
+    pointwise: bool = setting(
+        True,
+        label="1×1 convolutions between the 3×3 ones",
+        help="the seed CNN's three 1×1 convolutions (16→8, 16→16, 32→32); without "
+        "them the 3×3 layers keep their widths",
+        group="Model", needs=("arch", "seed"),
+    )
     width: int = setting(
         1,
         label="Width",

@@ -121,6 +121,7 @@ class Run:
     message: str = ""
     events: tuple[dict[str, Any], ...] = ()
     problem: str = ""
+    final_test_acc: float | None = None  # a model not trained here (edited): its own figure
 
     @property
     def epochs_done(self) -> int:
@@ -132,6 +133,8 @@ class Run:
 
     @property
     def test_acc(self) -> float | None:
+        if self.final_test_acc is not None:
+            return self.final_test_acc
         return self.epochs[-1].test_acc if self.epochs else None
 
     @property
@@ -231,6 +234,9 @@ def read_run(folder: Path) -> Run:
         params, seconds = data.get("params", 0), data.get("seconds", 0.0)
         if not isinstance(params, int) or not isinstance(seconds, (int, float)):
             raise ValueError("params or seconds are not numbers")
+        final = data.get("test_acc")
+        if final is not None and (not isinstance(final, (int, float)) or isinstance(final, bool)):
+            raise ValueError("test_acc is not a number")
         run = Run(
             id=folder.name,
             folder=folder,
@@ -249,6 +255,7 @@ def read_run(folder: Path) -> Run:
             parent=_text(data, "parent", 80) or None,
             message=_text(data, "message", 500),
             events=tuple(events),
+            final_test_acc=float(final) if final is not None else None,
         )
     except (OSError, ValueError, TypeError, ConfigError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -436,10 +443,21 @@ class RunRecorder:
         self._write_record()
         self.close()
 
-    def extend(self, epochs: int) -> None:
-        """One more epoch (or several) planned for a finished run."""
+    def extend(self, epochs: int, lr: float) -> None:
+        """More epochs planned for a run that finished, at a constant learning rate: the
+        run is locked and "running" again, and its events say from which batch on."""
+        if self._lock_fd is None:
+            self._lock()
         self.record["train_config"]["epochs"] += epochs
         self.record["status"] = "running"
+        self.record["events"].append(
+            {
+                "kind": "more epochs",
+                "epochs": epochs,
+                "lr": lr,
+                "after_epoch": len(self.record["epochs"]),
+            }
+        )
         self._write_record()
 
     def close(self) -> None:
@@ -492,6 +510,42 @@ class RunLibrary:
             what = "no run" if not found else f"{len(found)} runs"
             raise RunError(f"{what} with the id {shown(run_id, 60)} in {self.folder}")
         return read_run(found[0])
+
+    def add_model(
+        self,
+        checkpoint: Checkpoint,
+        *,
+        preset: str,
+        parent: str | None,
+        event: dict[str, Any],
+        params: int,
+    ) -> str:
+        """Keep a model that was made here without training (edited in the lab) as a run
+        of its own: the history its weights came with, what was done to them (`event`),
+        and its own test accuracy (the checkpoint's test metrics). Returns its id."""
+        train_config = checkpoint.train_config or TrainConfig()
+        recorder = RunRecorder.create(
+            self,
+            checkpoint.model_config,
+            train_config,
+            name=checkpoint.name,
+            preset=preset,
+            device="CPU",
+            params=params,
+            parent=parent,
+        )
+        record = recorder.record
+        record["epochs"] = [m.to_dict() for m in checkpoint.history]
+        record["seconds"] = float(sum(m.seconds for m in checkpoint.history))
+        record["train_config"]["epochs"] = max(1, len(checkpoint.history))
+        if checkpoint.test_metrics is not None:
+            record["test_acc"] = checkpoint.test_metrics.test_acc
+        recorder.add_event(event)
+        recorder._save_checkpoint(LAST, checkpoint)
+        recorder.finish("finished")
+        if recorder.problem:
+            raise RunError(recorder.problem)
+        return recorder.id
 
     def checkpoint(self, run_id: str) -> Checkpoint:
         run = self.get(run_id)

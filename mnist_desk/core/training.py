@@ -13,6 +13,7 @@ here prints: the command line and the GUI decide how to show progress.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import threading
 import time
@@ -163,6 +164,7 @@ class Trainer:
         self._changes_lock = threading.Lock()
         self.changes: list[dict[str, float]] = []  # what changed, and at which batch
         self._batches_done = 0
+        self._last_lr = train_config.lr  # the rate the last batch trained at
         self._curve: list[tuple[float, float, float]] = []  # (epochs, loss, batch accuracy)
         # the test result of the current weights; None once a step has changed them
         self.test_result: EvalResult | None = None
@@ -220,12 +222,22 @@ class Trainer:
         self._train_x, self._train_y = x.to(self.device), y.to(self.device)
         self._test_x, self._test_y = data.test_images.to(self.device), data.test_labels
 
+    def probe_images(self, n: int) -> torch.Tensor:
+        """The first n training images, on the training device (to look inside with)."""
+        return self._train_x[:n]
+
+    @property
+    def last_lr(self) -> float:
+        """The learning rate the last batch trained at."""
+        return self._last_lr
+
     @property
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def __iter__(self) -> Iterator[BatchMetrics | EpochMetrics]:
-        for epoch in range(1, self.config.epochs + 1):
+        # from the first epoch not yet done: iterating again after add_epochs() goes on
+        for epoch in range(len(self.history) + 1, self.config.epochs + 1):
             yield from self._train_epoch(epoch)
             if self.stopped:
                 return
@@ -244,6 +256,23 @@ class Trainer:
                 break
             self.stop_event.wait(0.05)
         return time.perf_counter() - start
+
+    def add_epochs(self, epochs: int = 1) -> float:
+        """Plan more epochs for a run that has finished; iterate again to train them.
+
+        They train at the learning rate the schedule ended with (the rate of the last
+        batch), held constant: a one-cycle or cosine schedule has no steps left to give,
+        and a step schedule's next decay is not part of the plan. Returns that rate."""
+        if epochs < 1:
+            raise ValueError("add at least one epoch")
+        if self.stopped or len(self.history) < self.config.epochs:
+            raise TrainingError("only a run that has finished can train for more epochs")
+        lr = self._last_lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.scheduler, self._per_batch_schedule = None, False
+        self.config = dataclasses.replace(self.config, epochs=self.config.epochs + epochs)
+        return lr
 
     def step_once(self) -> None:
         """While paused: train one more batch, then hold again."""
@@ -294,7 +323,7 @@ class Trainer:
         aug = None if cfg.augment.is_none else draw(n, cfg.augment, self._generator, self.device)
         step = self._step_function(aug)
         totals = {"loss": 0.0, "correct": 0, "seen": 0}
-        pending: list[tuple[int, torch.Tensor, torch.Tensor, int]] = []
+        pending: list[tuple[int, torch.Tensor, torch.Tensor, int, float]] = []
         lr_at_start = self.lr
         start = time.perf_counter()
         for b in range(self.batches_per_epoch):
@@ -309,7 +338,7 @@ class Trainer:
             self._apply_changes()
             loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
             self._batches_done += 1
-            pending.append((b + 1, loss, correct, len(idx)))
+            pending.append((b + 1, loss, correct, len(idx), self._last_lr))
             if self.delay_s > 0:  # slow motion: interruptible by Stop
                 self.stop_event.wait(self.delay_s)
             if len(pending) >= self._readout_every:
@@ -336,6 +365,7 @@ class Trainer:
         """One step: forward and backward, then the optimiser, the average, the schedule."""
         try:
             result = step(idx, aug)
+            self._last_lr = float(self.optimizer.param_groups[0]["lr"])
             self.optimizer.step()
             if self.ema is not None:
                 self.ema.update(self.model)
@@ -353,7 +383,7 @@ class Trainer:
 
     def _flush(
         self,
-        pending: list[tuple[int, torch.Tensor, torch.Tensor, int]],
+        pending: list[tuple[int, torch.Tensor, torch.Tensor, int, float]],
         epoch: int,
         totals: dict[str, Any],
         start: float,
@@ -361,12 +391,12 @@ class Trainer:
         """Read the pending steps' losses back (one sync on a GPU) and report them."""
         if not pending:
             return
-        values = torch.stack([torch.stack([ls.float(), c.float()]) for _, ls, c, _ in pending])
+        values = torch.stack([torch.stack([ls.float(), c.float()]) for _, ls, c, _, _ in pending])
         rows = values.cpu().tolist()
         batches = list(pending)
         pending.clear()
         elapsed = time.perf_counter() - start
-        for (batch, _, _, size), (loss, correct) in zip(batches, rows, strict=True):
+        for (batch, _, _, size, lr), (loss, correct) in zip(batches, rows, strict=True):
             if not math.isfinite(loss):
                 self._restore_good_state()
                 kept = f"epoch {epoch - 1}" if epoch > 1 else "the start of training"
@@ -383,7 +413,7 @@ class Trainer:
                 self.batches_per_epoch,
                 loss,
                 100.0 * totals["correct"] / totals["seen"],
-                self.lr,
+                lr,  # the rate this batch trained at
                 totals["seen"] / max(elapsed, 1e-9),
                 100.0 * correct / size,
             )

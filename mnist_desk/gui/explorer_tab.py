@@ -4,6 +4,7 @@ matrix to click, and a gallery of the images behind each cell."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,10 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.augment import to_input
+from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.evaluation import cpu_layout, summarize
-from mnist_desk.core.model import build_model
+from mnist_desk.core.model import build_model, count_parameters
 from mnist_desk.gui.abstain_panel import AbstainPanel
 from mnist_desk.gui.background import BackgroundJob, Worker
 from mnist_desk.gui.confusion_view import ConfusionMatrixView
@@ -240,7 +242,11 @@ class ExplorerTab(QWidget):
             lambda image, label: self.image_chosen.emit(image, label),
         )
         self.pages.addTab(self.feature_map, "Feature map")
-        self.lab = LabPanel(self.session, lambda: self.workspace.cache.get(self.workspace.data_dir))
+        self.lab = LabPanel(
+            self.session,
+            lambda: self.workspace.cache.get(self.workspace.data_dir),
+            keep_run=self._keep_edited_run,
+        )
         self.pages.addTab(self.lab, "Lab")
         self.pages.setTabToolTip(4, "Switch channels off, prune, change the temperature")
         self.pages.setTabToolTip(3, "The test images on a map of what one layer makes of them")
@@ -253,6 +259,18 @@ class ExplorerTab(QWidget):
         layout.addWidget(self.pages)
 
     # ---- evaluation --------------------------------------------------------------------
+    def _keep_edited_run(self, checkpoint: Checkpoint, event: dict[str, Any]) -> str:
+        """The lab's edited model, kept in the runs library beside the run it came from."""
+        run_id = self.workspace.runs.add_model(
+            checkpoint,
+            preset="lab",
+            parent=self.session.run_id,
+            event=event,
+            params=count_parameters(checkpoint.build_model()),
+        )
+        self.workspace.runs_changed.emit()
+        return run_id
+
     def is_running(self) -> bool:
         return self._job.is_running()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from PySide6.QtCore import Qt, QTimer
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mnist_desk.core.checkpoint import save_checkpoint
+from mnist_desk.core.checkpoint import Checkpoint, save_checkpoint
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.evaluation import evaluate
@@ -35,17 +36,21 @@ from mnist_desk.gui.model_session import ModelSession
 
 SUBSET = 2000  # test images measured after every change (the first ones: always the same)
 
+# keeps an edited model as a run: (checkpoint, what was done to it) -> the run's id
+KeepRun = Callable[[Checkpoint, dict[str, Any]], str]
+
 
 class LabPanel(QWidget):
     def __init__(
         self,
         session: ModelSession,
         data: Callable[[], MNIST],
+        keep_run: KeepRun | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("labPanel")
-        self.session, self.data = session, data
+        self.session, self.data, self.keep_run = session, data, keep_run
         self.edit = Edit()
         self.edited: dict[str, torch.Tensor] | None = None
         self.accuracy: float | None = None
@@ -118,9 +123,19 @@ class LabPanel(QWidget):
         reset.setObjectName("labReset")
         reset.clicked.connect(self.reset)
         save = QPushButton("Save As Checkpoint…")
+        save.setObjectName("labSaveCheckpoint")
+        save.setToolTip("The edited weights in a checkpoint file, with their test accuracy")
         save.clicked.connect(self._on_save_clicked)
+        keep = QPushButton("Keep As Run")
+        keep.setObjectName("labKeepRun")
+        keep.setToolTip(
+            "The edited model in the Runs tab, as a run of its own beside the one it came "
+            "from, with what was edited and its accuracy on the whole test set"
+        )
+        keep.clicked.connect(self.keep_as_run)
+        keep.setVisible(self.keep_run is not None)
         buttons = QHBoxLayout()
-        for b in (remove, full, reset, save):
+        for b in (remove, full, reset, save, keep):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
@@ -243,6 +258,53 @@ class LabPanel(QWidget):
         self.session.restore_predictor()
         self.result.setText("Reset: the Draw tab reads with the model as it was.")
 
+    def _edited_checkpoint(self) -> Checkpoint | None:
+        """The edited model as a checkpoint, measured on the whole test set (None, with
+        the reason shown, when there is nothing edited or no test set)."""
+        checkpoint = self.session.checkpoint
+        if checkpoint is None or self.edited is None:
+            self.result.setText("Nothing edited to keep yet.")
+            return None
+        try:
+            data = self.data()
+        except MnistDeskError as exc:
+            self.result.setText(f"Could not measure the edited model: {exc}")
+            return None
+        model = checkpoint.build_model()
+        model.load_state_dict(self.edited)
+        result = evaluate(model, data.test_images, data.test_labels)
+        return dataclasses.replace(
+            checkpoint, name=f"{checkpoint.name}, edited in the lab",
+            model_state=self.edited, test_metrics=result.to_metrics(),
+            optimizer_state=None, scheduler_state=None,
+        )  # fmt: skip
+
+    def describe_edit(self) -> dict[str, Any]:
+        """What was done to the weights, as plain data for the run's record."""
+        return {
+            "kind": "edited in the lab",
+            "channels": [dataclasses.asdict(c) for c in self.edit.channels],
+            "prune": self.edit.prune,
+        }
+
+    def keep_as_run(self) -> str | None:
+        """Keep the edited model in the runs library; returns the new run's id."""
+        if self.keep_run is None:
+            return None
+        edited = self._edited_checkpoint()
+        if edited is None:
+            return None
+        try:
+            run_id = self.keep_run(edited, self.describe_edit())
+        except (OSError, MnistDeskError) as exc:
+            self.result.setText(f"Could not keep it as a run: {exc}")
+            return None
+        self.result.setText(
+            f"Kept as the run {run_id} in the Runs tab: {edited.test_acc:.2f}% on the whole "
+            "test set. The current model is unchanged; open the run there to make it current."
+        )
+        return run_id
+
     def _on_save_clicked(self) -> None:
         checkpoint = self.session.checkpoint
         if checkpoint is None or self.edited is None:
@@ -254,10 +316,9 @@ class LabPanel(QWidget):
         )
         if not path:
             return
-        edited = dataclasses.replace(
-            checkpoint, name=name, model_state=self.edited, test_metrics=None,
-            optimizer_state=None, scheduler_state=None,
-        )  # fmt: skip
+        edited = self._edited_checkpoint()
+        if edited is None:
+            return
         try:
             saved = save_checkpoint(edited, path)
         except (OSError, MnistDeskError) as exc:

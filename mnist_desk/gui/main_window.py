@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from PySide6.QtCore import QSettings, QTimer, QUrl
@@ -50,6 +50,9 @@ from mnist_desk.gui.train_tab import TrainTab
 from mnist_desk.gui.window_settings import read_window_settings, write_window_settings
 from mnist_desk.gui.workspace import Workspace
 
+if TYPE_CHECKING:
+    from mnist_desk.gui.one_by_one import OneByOneDialog
+
 # (the window's attribute, tab title, icon, View menu entry): Ctrl+1 onwards in this order
 TABS = (
     ("draw_tab", "&Draw", "draw", "&Draw"),
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(store, self)
         self.session = self.workspace.session
         self._closing = False
+        self._one_by_one: OneByOneDialog | None = None  # the 1×1 question's window, once opened
         self.panel = CanvasPanel()
         self.reading = LiveReading(self.session, self.panel.canvas, self)
         self.draw_tab = DrawTab(self.session, self.panel, self.reading)
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
         self.session.model_changed.connect(self._on_session_model_changed)
         self.session.dirty_changed.connect(self.setWindowModified)
         self.train_tab.train_requested.connect(self.train)
+        self.train_tab.more_requested.connect(self.train_more)
+        self.train_tab.more_available.connect(lambda _available: self._update_actions())
         self.train_tab.running_changed.connect(self._on_train_tab_running_changed)
         self.train_tab.finished.connect(self._on_train_tab_finished)
         self.train_tab.device_changed.connect(self._show_device)
@@ -147,6 +153,7 @@ class MainWindow(QMainWindow):
             "revert_action": not running and not self.session.is_bundled,
             "train_action": not running and not teaching,
             "stop_training_action": running,
+            "more_epoch_action": self.train_tab.can_train_more() and not teaching,
             "teach_action": not running and not teaching,
             "stop_teach_action": teaching,
             **{n: on_canvas for n in self.menu_actions if n.startswith("keep_as_")},
@@ -197,6 +204,12 @@ class MainWindow(QMainWindow):
         if not self.train_tab.is_running() and self.files.maybe_save():
             self.tabs.setCurrentWidget(self.train_tab)
             self.train_tab.start_training()
+
+    def train_more(self) -> None:
+        """The run that just finished trains one more epoch (nothing unkept is replaced)."""
+        if self.train_tab.can_train_more() and self.files.maybe_save():
+            self.tabs.setCurrentWidget(self.train_tab)
+            self.train_tab.train_one_more_epoch()
 
     def teach(self) -> None:
         if self.files.maybe_save():
@@ -278,9 +291,25 @@ class MainWindow(QMainWindow):
             browser.anchorClicked.connect(set_up)
         self._show_dialog(dialog)
 
+    def show_one_by_one(self) -> OneByOneDialog:
+        """The 1×1 question's window (one, kept while the app runs)."""
+        if self._one_by_one is None:
+            from mnist_desk.gui.one_by_one import OneByOneDialog
+
+            w = self.workspace
+            self._one_by_one = OneByOneDialog(w.cache, w.data_dir, w.runs, self)
+            self._one_by_one.runs_added.connect(w.runs_changed)
+        self._one_by_one.data_dir = self.workspace.data_dir
+        self._one_by_one.show()
+        self._one_by_one.raise_()
+        return self._one_by_one
+
     def set_up_experiment(self, key: str) -> None:
         """Fill the Train form and show the tab an experiment starts from."""
         experiment = experiments.BY_KEY[key]
+        if experiment.tab == "one-by-one":
+            self.show_one_by_one()
+            return
         configs = experiment.configs()
         if configs is not None:
             if self.train_tab.is_running():
@@ -334,6 +363,8 @@ class MainWindow(QMainWindow):
             event.ignore()  # Cancel: everything goes on as it was
             return
         self.explorer_tab.shutdown()
+        if self._one_by_one is not None:
+            self._one_by_one.shutdown()
         self.handwriting.shutdown()
         self.train_tab.shutdown_jobs(2000)
         self.panel.shutdown(2000)
@@ -358,6 +389,10 @@ class MainWindow(QMainWindow):
             for name, running in (
                 ("a model is training", self.train_tab.is_running()),
                 ("your handwriting is being taught", self.handwriting.is_running()),
+                (
+                    "the 1×1 experiment is training",
+                    self._one_by_one is not None and self._one_by_one.is_running(),
+                ),
             )
             if running
         ]

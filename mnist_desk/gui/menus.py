@@ -50,6 +50,8 @@ ACTIONS: tuple[ActionSpec | str, ...] = (
     A("Tools", "train_action", "&Train", "train", ("Ctrl+T",), "play",
       tip="Train a model with the Train tab's recipe"),
     A("Tools", "stop_training_action", "S&top Training", "train_tab.stop_training", (), "stop"),
+    A("Tools", "more_epoch_action", "Train One More &Epoch", "train_more", ("Ctrl+Shift+T",),
+      "play", tip="The run that just finished trains one more epoch"),
     SEPARATOR,
     A("Tools", "browse_samples_action", "&My Handwriting…", "handwriting.browse"),
     A("Tools", "teach_action", "&Teach It My Handwriting", "teach", (), "play"),

@@ -37,7 +37,7 @@ from mnist_desk.gui.dataset_box import DatasetBox
 from mnist_desk.gui.live_knobs import LiveKnobs
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_insides import TrainingInsides
-from mnist_desk.gui.training_worker import TrainingOutcome, TrainingWorker
+from mnist_desk.gui.training_worker import Continuation, TrainingOutcome, TrainingWorker
 from mnist_desk.gui.wheel_guard import WheelGuard, guard_wheel
 from mnist_desk.gui.workspace import Workspace
 
@@ -55,6 +55,8 @@ class TrainTab(QWidget):
     running_changed = Signal(bool)
     finished = Signal()  # the worker thread has ended (normally, stopped or failed)
     train_requested = Signal()  # Train pressed: the window checks nothing unkept is lost
+    more_requested = Signal()  # One More Epoch pressed: the same check first
+    more_available = Signal(bool)  # whether One More Epoch has a run to go on with
     device_changed = Signal()  # the device chosen in the form
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -68,6 +70,7 @@ class TrainTab(QWidget):
         self._latest: BatchMetrics | None = None
         self._salvaged: Checkpoint | None = None  # a failed run's last good epoch
         self._stopped: TrainingOutcome | None = None  # a stopped run the user may choose
+        self._continuation: Continuation | None = None  # a finished run that can go on
         # everything the run shows is redrawn when metrics arrive, four times a second
         # whatever the batch rate: painting competes with training for the CPU
         # (benchmarks/gui_responsiveness.py)
@@ -152,9 +155,19 @@ class TrainTab(QWidget):
         self.use_button.setToolTip("Make the stopped run's model the current one")
         self.use_button.setVisible(False)
         self.use_button.clicked.connect(self.use_stopped_model)
+        self.more_button = QPushButton(QIcon(":/icons/play.svg"), "One More Epoch")
+        self.more_button.setObjectName("oneMoreEpochButton")
+        self.more_button.setToolTip(
+            "Train the run that just finished for one more epoch, at the learning rate its "
+            "schedule ended with; the run and the current model grow by that epoch "
+            "(Ctrl+Shift+T)"
+        )
+        self.more_button.setVisible(False)
+        self.more_button.clicked.connect(self.more_requested)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status_label, 1)
         status_row.addWidget(self.use_button)
+        status_row.addWidget(self.more_button)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setObjectName("epochTable")
         self.table.setAccessibleName("Results per epoch")
@@ -196,6 +209,7 @@ class TrainTab(QWidget):
         """Whether Train may start a run (not while the handwriting is being taught)."""
         self._train_allowed = allowed
         self.train_button.setEnabled(allowed and not self.is_running())
+        self.more_button.setVisible(self.can_train_more())
 
     def device_choice(self) -> str:
         """The device the form would train on: auto, cpu, cuda or mps."""
@@ -208,6 +222,7 @@ class TrainTab(QWidget):
         self.form.setEnabled(not running)
         self.dataset.setEnabled(not running)
         self.knobs.set_running(running, paused=False)
+        self.more_button.setVisible(self.can_train_more())
         if not running:
             self._paused = False
             self.pause_button.setText("Pause")
@@ -215,6 +230,10 @@ class TrainTab(QWidget):
         self.running_changed.emit(running)
 
     # ---- training ----------------------------------------------------------------------
+    def can_train_more(self) -> bool:
+        """Whether One More Epoch has a finished run to go on with."""
+        return self._continuation is not None and self._train_allowed and not self.is_running()
+
     def start_training(self) -> None:
         if self.is_running() or not self._train_allowed:
             return
@@ -229,25 +248,55 @@ class TrainTab(QWidget):
             library=self.workspace.runs,
             preset=self.form.current_preset() or "custom",
         )
+        self._set_continuation(None)  # its trainer (and its copy of MNIST) can go
+        self.curves.reset()
+        self.insides.reset()
+        self.table.setRowCount(0)
+        self._start(worker)
+
+    def train_one_more_epoch(self) -> None:
+        """The run that finished last trains one more epoch (its curves and table go on)."""
+        continuation = self._continuation
+        if continuation is None or self.is_running() or not self._train_allowed:
+            return
+        trainer = continuation.trainer
+        recorder = continuation.recorder
+        worker = TrainingWorker(
+            trainer.model_config,
+            trainer.config,
+            name=recorder.record["name"] if recorder else self.session.name,
+            library=self.workspace.runs,
+            continuation=continuation,
+        )
+        self._set_continuation(None)  # until this epoch has finished too
+        self._start(worker)
+
+    def _set_continuation(self, continuation: Continuation | None) -> None:
+        self._continuation = continuation
+        self.more_button.setVisible(self.can_train_more())
+        self.more_available.emit(self.can_train_more())
+
+    def _start(self, worker: TrainingWorker) -> None:
+        train_cfg = worker.train_config
         worker.run_updated.connect(lambda _run_id: self.workspace.runs_changed.emit())
         worker.status_changed.connect(self._on_worker_status_changed)
         worker.batches_ready.connect(self._on_worker_batches_ready)
         worker.insides_ready.connect(self.insides.add)
         worker.delay_s = self.knobs.slow.value() / 1000
         self.knobs.start(train_cfg)
+        if worker.continuation is not None:  # it goes on where the schedule ended
+            self.knobs.lr.setValue(worker.continuation.trainer.last_lr)
         worker.insides_every = self.insides.every if self.insides.isVisible() else 0
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.finished.connect(self._on_worker_finished)
         worker.salvaged.connect(self._on_worker_salvaged)
         worker.failed.connect(self._on_worker_failed)
-        self.curves.reset()
-        self.curves.set_epochs(train_cfg.epochs)
-        self.insides.reset()
+        more = worker.continuation is not None
+        self.curves.set_epochs(train_cfg.epochs + more)
         self._latest = None
         self._salvaged = None
         self._stopped = None
         self.use_button.setVisible(False)
-        self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the first batch
         self._started_at = time.perf_counter()
         self._job.start(worker, name="trainingThread")
@@ -316,7 +365,10 @@ class TrainTab(QWidget):
 
     def _epochs_planned(self) -> int:
         worker = self._job.worker
-        return worker.train_config.epochs if worker else 1
+        if worker is None:
+            return 1
+        trainer = worker.trainer  # one more epoch: the trainer's plan has grown
+        return trainer.config.epochs if trainer is not None else worker.train_config.epochs
 
     def _progress_text(self, m: BatchMetrics) -> str:
         epochs = self._epochs_planned()
@@ -376,6 +428,7 @@ class TrainTab(QWidget):
             )
             return
         self._make_current(outcome)
+        self._set_continuation(outcome.continuation)
         self.status_label.setText(
             f"Finished after {elapsed}: test accuracy {acc}. The run is {kept}, and its "
             "model is now the current one."
@@ -439,6 +492,7 @@ class TrainTab(QWidget):
         self.progress.setFormat("Ready")  # the run shown is not one that just ended here
         self.use_button.setVisible(False)
         self._stopped = None
+        self._set_continuation(None)  # another model shown: the run that finished is done
         self.curves.set_history(checkpoint.history, checkpoint.batch_curve)
         self.table.setRowCount(0)
         for m in checkpoint.history:

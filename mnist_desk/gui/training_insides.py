@@ -136,7 +136,10 @@ class TrainingInsides(QWidget):
             curve.setData(x[ok], g[ok])
         for j, name in enumerate(snaps[-1].dead):
             self._curves["dead"][j].setData(x, [s.dead[name] for s in snaps])
-        self._curves["lr"][0].setData(x, [s.lr for s in snaps])
+        rates = [s.lr for s in snaps]
+        self._curves["lr"][0].setData(x, rates)
+        # from 0: a constant rate would otherwise sit on a range of its own rounding
+        self.lr.setYRange(0, max(rates) * 1.15 or 1.0, padding=0)
         self._draw_histogram()
         self._draw_filters(snaps[-1].filters)
 

@@ -35,14 +35,25 @@ INSIDES_PROBE = 128  # training images the ReLUs are watched on
 
 
 @dataclass(frozen=True)
+class Continuation:
+    """A run that finished, still in memory: its trainer (weights, optimiser, data on the
+    device) and its recorder, so that it can train one more epoch."""
+
+    trainer: Trainer
+    recorder: RunRecorder | None
+
+
+@dataclass(frozen=True)
 class TrainingOutcome:
     """How a run ended: its model (None when stopped before any step), its run in the
-    library (None if it could not be recorded), whether it was stopped early."""
+    library (None if it could not be recorded), whether it was stopped early, and (when
+    it finished) what one more epoch would go on from."""
 
     checkpoint: Checkpoint | None
     run_id: str | None
     stopped: bool
     record_problem: str = ""
+    continuation: Continuation | None = None
 
 
 class TrainingWorker(Worker):
@@ -67,7 +78,10 @@ class TrainingWorker(Worker):
         cache: MnistCache | None = None,
         library: RunLibrary | None = None,
         preset: str = "custom",
+        continuation: Continuation | None = None,
     ) -> None:
+        """With `continuation`, the finished run it holds trains one more epoch (the
+        configs given are then the run's own)."""
         super().__init__()
         self.model_config = model_config
         self.train_config = train_config
@@ -85,6 +99,7 @@ class TrainingWorker(Worker):
         self.insides_every = 0
         self.delay_s = 0.0
         self._changes_recorded = 0
+        self.continuation = continuation
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
@@ -125,25 +140,28 @@ class TrainingWorker(Worker):
             raise
 
     def _train(self) -> TrainingOutcome:
-        if self.cache.cached(self.data_dir) is None:
-            self.status_changed.emit("Loading MNIST…")
-        self.data = self.cache.get(
-            self.data_dir, progress=self._on_download_progress, stop=self.stop_event
-        )
-        if self.stop_event.is_set():
-            return TrainingOutcome(None, None, stopped=True)
-        self.status_changed.emit("Preparing…")
-        self.trainer = trainer = Trainer(
-            self.model_config,
-            self.train_config,
-            self.data,
-            stop_event=self.stop_event,
-            pause_event=self.pause_event,
-        )
+        if self.continuation is not None:
+            trainer, metrics = self._continue(self.continuation)
+        else:
+            if self.cache.cached(self.data_dir) is None:
+                self.status_changed.emit("Loading MNIST…")
+            self.data = self.cache.get(
+                self.data_dir, progress=self._on_download_progress, stop=self.stop_event
+            )
+            if self.stop_event.is_set():
+                return TrainingOutcome(None, None, stopped=True)
+            self.status_changed.emit("Preparing…")
+            self.trainer = trainer = Trainer(
+                self.model_config,
+                self.train_config,
+                self.data,
+                stop_event=self.stop_event,
+                pause_event=self.pause_event,
+            )
+            metrics = self._start_record(trainer)
+            self.status_changed.emit("Training")
         trainer.delay_s = self.delay_s
-        insides = Insides(trainer.model, self.data.train_images[:INSIDES_PROBE].to(trainer.device))
-        metrics = self._start_record(trainer)
-        self.status_changed.emit("Training")
+        insides = Insides(trainer.model, trainer.probe_images(INSIDES_PROBE))
         buffer: list[BatchMetrics] = []
         last_emit = time.perf_counter()
         for m in metrics:
@@ -169,6 +187,26 @@ class TrainingWorker(Worker):
         trainer.evaluate_test()
         checkpoint = trainer.to_checkpoint(self.name)
         return self._finish_record(checkpoint, trainer.stopped)
+
+    def _continue(
+        self, continuation: Continuation
+    ) -> tuple[Trainer, Iterable[BatchMetrics | EpochMetrics]]:
+        """One more epoch of a finished run, at the rate its schedule ended with."""
+        self.trainer = trainer = continuation.trainer
+        trainer.stop_event, trainer.pause_event = self.stop_event, self.pause_event
+        lr = trainer.add_epochs(1)
+        self.train_config = trainer.config
+        self._changes_recorded = len(trainer.changes)
+        self.recorder = recorder = continuation.recorder
+        self.status_changed.emit(
+            f"Training · epoch {trainer.config.epochs} at learning rate {lr:.3g}, "
+            "where the schedule ended"
+        )
+        if recorder is None:
+            return trainer, trainer
+        recorder.extend(1, lr)
+        self.run_updated.emit(recorder.id)
+        return trainer, recorded(trainer, recorder, self.name)
 
     def _record_changes(self, trainer: Trainer) -> None:
         """Settings changed during the run go into its record, with their batch."""
@@ -206,12 +244,16 @@ class TrainingWorker(Worker):
 
     def _finish_record(self, checkpoint: Checkpoint, stopped: bool) -> TrainingOutcome:
         recorder = self.recorder
+        trainer = self.trainer
+        more = None if stopped or trainer is None else Continuation(trainer, recorder)
         if recorder is None:
-            return TrainingOutcome(checkpoint, None, stopped, "the run could not be recorded")
+            return TrainingOutcome(
+                checkpoint, None, stopped, "the run could not be recorded", continuation=more
+            )
         recorder.finish("stopped" if stopped else "finished", checkpoint if stopped else None)
         self.run_updated.emit(recorder.id)
         run_id = None if recorder.problem else recorder.id
-        return TrainingOutcome(checkpoint, run_id, stopped, recorder.problem)
+        return TrainingOutcome(checkpoint, run_id, stopped, recorder.problem, more)
 
     def _on_download_progress(self, done: int, total: int, what: str) -> None:
         now = time.perf_counter()

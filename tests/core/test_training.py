@@ -193,3 +193,39 @@ def test_ema_model_is_the_one_evaluated_and_saved(small_mnist: MNIST) -> None:
     assert torch.equal(saved, averaged.cpu())
     check = evaluate(trainer.final_model, data.test_images, data.test_labels)
     assert check.accuracy == pytest.approx(history[-1].test_acc)
+
+
+@pytest.mark.parametrize("scheduler", ["onecycle", "step", "cosine"])
+def test_one_more_epoch_goes_on_at_the_rate_the_schedule_ended_with(
+    small_mnist: MNIST, scheduler: str
+) -> None:
+    data = subset(small_mnist, 640, 200)
+    config = TrainConfig(epochs=2, scheduler=scheduler, step_size=1, gamma=0.5, seed=3)
+    trainer = Trainer(ModelConfig(), config, data)
+    first = [m for m in trainer if isinstance(m, BatchMetrics)]
+    ended_at = first[-1].lr  # the rate the last batch trained at
+    if scheduler == "step":
+        assert ended_at == pytest.approx(0.002 * 0.5)  # decayed once, after epoch 1
+    weights = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    assert trainer.add_epochs(1) == pytest.approx(ended_at)
+    more = list(trainer)
+    batches = [m for m in more if isinstance(m, BatchMetrics)]
+    epochs = [m for m in more if isinstance(m, EpochMetrics)]
+    assert len(batches) == 10 and {b.epoch for b in batches} == {3}  # one epoch, the third
+    assert all(b.lr == pytest.approx(ended_at) for b in batches)  # held where it ended
+    assert [e.epoch for e in epochs] == [3] and epochs[0].epochs == 3
+    assert [e.epoch for e in trainer.history] == [1, 2, 3] and trainer.config.epochs == 3
+    changed = trainer.model.state_dict()
+    assert any(not torch.equal(weights[k], changed[k]) for k in weights)  # it trained
+    saved = trainer.to_checkpoint("more").train_config
+    assert saved is not None and saved.epochs == 3
+
+
+def test_only_a_finished_run_takes_more_epochs(small_mnist: MNIST) -> None:
+    trainer = Trainer(ModelConfig(), TrainConfig(epochs=1), subset(small_mnist, 640, 200))
+    with pytest.raises(TrainingError, match="finished"):
+        trainer.add_epochs(1)  # nothing trained yet
+    trainer.stop_event.set()
+    trainer.run()
+    with pytest.raises(TrainingError, match="finished"):
+        trainer.add_epochs(1)  # stopped before its end

@@ -282,3 +282,62 @@ def test_the_lab_edits_what_the_draw_tab_reads_with(qtbot: QtBot, window: MainWi
     assert warm.digit == sure.digit and warm.confidence < sure.confidence
     lab.reset()
     assert window.session.predictor.temperature == 1.0
+
+
+def test_one_channel_off_changes_the_reading_and_reset_undoes_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    import numpy as np
+
+    from tests.drawing import stroke
+
+    stroke(window.draw_tab.canvas, [(0.35, 0.2), (0.65, 0.2), (0.45, 0.85)])
+    window.draw_tab.predict_now()
+    before = window.draw_tab.prediction
+    assert before is not None
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    lab = tab.lab
+    tab.pages.setCurrentWidget(lab)
+    lab.layer.setCurrentIndex(0)  # the first convolution's channel 0: one of 16
+    lab.channel.setValue(0)
+    lab.factor.setValue(0.0)
+    lab.add_channel_edit()
+    lab.apply_now()
+    window.draw_tab.predict_now()
+    edited = window.draw_tab.prediction
+    assert edited is not None
+    assert not np.allclose(edited.probabilities, before.probabilities, atol=1e-6)
+    lab.reset()
+    window.draw_tab.predict_now()
+    after = window.draw_tab.prediction
+    assert after is not None
+    assert np.allclose(after.probabilities, before.probabilities, atol=1e-6)
+
+
+def test_an_edited_model_kept_as_a_run(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from tests.gui.lookup import child
+
+    tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
+    lab = tab.lab
+    tab.pages.setCurrentWidget(lab)
+    assert lab.keep_as_run() is None and "Nothing edited" in lab.result.text()
+    lab.prune.setValue(60)
+    lab.apply_now()
+    before = {r.id for r in window.workspace.runs.runs()}
+    child(window, QPushButton, "labKeepRun").click()
+    [run] = [r for r in window.workspace.runs.runs() if r.id not in before]
+    assert run.status == "finished" and run.preset == "lab" and "edited in the lab" in run.name
+    [event] = run.events
+    assert event["kind"] == "edited in the lab" and event["prune"] == 60
+    saved = window.workspace.runs.checkpoint(run.id)
+    zeros = sum(int((v == 0).sum()) for k, v in saved.model_state.items() if "weight" in k)
+    total = sum(v.numel() for k, v in saved.model_state.items() if "weight" in k)
+    assert zeros / total > 0.5  # the pruned weights, not the model it came from
+    # its own accuracy on the whole test set, not the history's last epoch
+    assert run.test_acc == saved.test_acc and run.test_acc is not None
+    assert run.epochs and run.test_acc != run.epochs[-1].test_acc
+    assert run.id in lab.result.text()

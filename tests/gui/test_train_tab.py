@@ -305,3 +305,43 @@ def test_step_slow_motion_and_settings_changed_while_training(
     assert len(changed) == 1 and changed[0]["lr"] == pytest.approx(0.0005)
     assert changed[0]["batch"] == held + 3
     assert not knobs.apply.isEnabled()
+
+
+def test_one_more_epoch_adds_an_epoch_to_the_run(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
+    tab = window.train_tab
+    form = tab.form
+    form.set_configs(form.configs()[0], TrainConfig(epochs=1, scheduler="onecycle", seed=5))
+    tab.dataset.set_folder(str(small_mnist_dir))
+    window.tabs.setCurrentWidget(tab)
+    more = _button(window, "oneMoreEpochButton")
+    assert not more.isVisible() and not window.more_epoch_action.isEnabled()  # nothing ran
+    _button(window, "trainButton").click()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    run_id = str(window.session.run_id)
+    first = window.workspace.runs.get(run_id)
+    assert first.epochs_done == 1 and first.epochs_planned == 1
+    assert more.isVisible() and window.more_epoch_action.isEnabled()
+    ended_at = tab.curves._batches.column("x").size  # 47 batches so far
+    trained_weights = current(window).model_state
+    more.click()
+    assert tab.is_running() and not more.isVisible()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
+    run = window.workspace.runs.get(run_id)
+    assert run.status == "finished" and run.epochs_done == 2 and run.epochs_planned == 2
+    [event] = [e for e in run.events if e.get("kind") == "more epochs"]
+    assert event["after_epoch"] == 1 and 0 < event["lr"] < 0.002  # where one-cycle ended
+    # the same run goes on: its curves and table grow, the current model is the new epoch's
+    assert tab.curves.batch_count() == ended_at + 47 and tab.table.rowCount() == 2
+    second = tab.table.item(1, 0)
+    assert second is not None and second.text() == "2"
+    assert str(window.session.run_id) == run_id and len(current(window).history) == 2
+    config = current(window).train_config
+    assert config is not None and config.epochs == 2
+    assert any(
+        not torch.equal(v, current(window).model_state[k]) for k, v in trained_weights.items()
+    )
+    assert more.isVisible()  # and again
+    window.revert_to_bundled()  # another model shown: no run to go on with
+    assert not more.isVisible() and not window.more_epoch_action.isEnabled()
