@@ -87,6 +87,24 @@ def test_predictions_are_throttled_not_queued(qtbot: QtBot, window: MainWindow) 
     assert 1 <= len(count) <= 3  # one refresh's worth, not 200 queued predictions
 
 
+def test_the_first_move_after_a_pause_is_read_at_once(qtbot: QtBot, window: MainWindow) -> None:
+    """Leading edge: read inside the move's own event, with no timer or frame to wait for;
+    a move that follows at once waits for the throttle, then is read too."""
+    count: list[int] = []
+    window.draw_tab.prediction_updated.connect(lambda: count.append(1))
+    canvas = window.draw_tab.canvas
+    press(canvas, 0.5, 0.2)
+    assert len(count) == 1  # no event loop has run: read within the press itself
+    qtbot.wait(50)  # a pause
+    move(canvas, 0.5, 0.5)
+    assert len(count) == 2  # again at once
+    move(canvas, 0.5, 0.8)  # straight after: held back by the throttle...
+    assert len(count) == 2
+    qtbot.waitUntil(lambda: len(count) == 3, timeout=1000)  # ...and read moments later
+    release(canvas, 0.5, 0.8)
+    assert window.reading.prediction is not None
+
+
 def test_undo_and_clear(qtbot: QtBot, window: MainWindow) -> None:
     canvas = window.draw_tab.canvas
     stroke(canvas, VERTICAL)

@@ -30,7 +30,8 @@ def test_maps_update_live_while_drawing_on_the_network_tab(
     qtbot.waitUntil(lambda: window.draw_tab.canvas.isVisible(), timeout=2000)
     assert window.panel.parent() is not window.draw_tab  # the canvas moved here
     with qtbot.waitSignal(tab.maps_updated, timeout=3000):
-        stroke(window.draw_tab.canvas, SEVEN)
+        stroke(window.draw_tab.canvas, SEVEN)  # read at once on the press, then throttled
+    qtbot.waitUntil(lambda: tab.reading_label.text().startswith("Reads 7"), timeout=3000)
     layers = tab.layer_maps()
     assert len(layers) == 6  # the bundled compact CNN: five convs and the class maps
     shown = [tab.findChild(QLabel, f"maps{i}") for i in range(len(layers))]
