@@ -271,7 +271,6 @@ class _Interrupts:
 def _train(args: argparse.Namespace) -> int:
     from mnist_desk.core.checkpoint import save_checkpoint
     from mnist_desk.core.data import load_mnist
-    from mnist_desk.core.device import describe_device
     from mnist_desk.core.errors import ConfigError
     from mnist_desk.core.model import build_model, count_parameters
     from mnist_desk.core.presets import matching_preset
@@ -302,12 +301,12 @@ def _train(args: argparse.Namespace) -> int:
         name=name,
         preset=(matching_preset(model_cfg, train_cfg) or f"{args.preset}, changed")
         + (", extra drawings" if args.extra else ""),
-        device=describe_device(trainer.device),
+        device=trainer.describe(),
         params=params,
     )
     _info(
         f"training the {model_cfg.arch} model ({params:,} parameters, preset {args.preset}) "
-        f"for {train_cfg.epochs} epochs on {describe_device(trainer.device)}, data from "
+        f"for {train_cfg.epochs} epochs on {trainer.describe()}, data from "
         f"{data.folder}; recorded as run {recorder.id} in {library.folder}",
         args,
     )

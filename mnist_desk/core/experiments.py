@@ -84,7 +84,7 @@ def train_arms(
             try:
                 recorder = RunRecorder.create(
                     library, model_config, config, name=name, preset=preset,
-                    device=str(trainer.device), params=params,
+                    device=trainer.describe(), params=params,
                 )  # fmt: skip
             except OSError:
                 recorder = None  # the experiment goes on; the run is not kept

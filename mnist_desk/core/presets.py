@@ -47,8 +47,10 @@ def preset(name: str) -> tuple[ModelConfig, TrainConfig]:
 
 
 def matching_preset(model: ModelConfig, train: TrainConfig) -> str | None:
-    """The preset these configs are, ignoring the seed and the device; None if custom."""
+    """The preset these configs are, ignoring the seed, the device and the precision;
+    None if custom."""
     for name, (m, t) in PRESETS.items():
-        if m == model and t.replace(seed=train.seed, device=train.device) == train:
+        same_run = t.replace(seed=train.seed, device=train.device, precision=train.precision)
+        if m == model and same_run == train:
             return name
     return None

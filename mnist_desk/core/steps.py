@@ -59,16 +59,30 @@ class EagerStep:
         memory_format: torch.memory_format,
         *,
         keep_grad_tensors: bool = False,
+        autocast: torch.dtype | None = None,
     ) -> None:
+        """With `autocast` (bfloat16), the forward pass runs in that type where PyTorch's
+        autocast allows; weights, gradients, the optimiser and the loss stay float32."""
         self.model, self.images, self.labels = model, images, labels
+        self.autocast = autocast
         self.label_smoothing = label_smoothing
         self.memory_format = memory_format
         # zeroing in place keeps .grad the same tensors a captured graph writes into
         self.keep_grad_tensors = keep_grad_tensors
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's output for a batch, in float32 whatever the forward pass ran in."""
+        if self.autocast is None:
+            return self.model(x)
+        # no weight cache: each weight is cast once per pass anyway, and a CUDA graph
+        # must not capture a cache that outlives it
+        with torch.autocast(x.device.type, dtype=self.autocast, cache_enabled=False):
+            out = self.model(x)
+        return out.float()
+
     def __call__(self, idx: torch.Tensor, aug: Augmentation | None) -> StepResult:
         x = apply(self.images[idx], aug).contiguous(memory_format=self.memory_format)
-        loss, correct = loss_and_correct(self.model(x), self.labels[idx], self.label_smoothing)
+        loss, correct = loss_and_correct(self.forward(x), self.labels[idx], self.label_smoothing)
         for p in self.model.parameters():
             if p.grad is not None:
                 if self.keep_grad_tensors:
@@ -108,7 +122,7 @@ class CapturedStep:
     def _forward_backward(self) -> StepResult:
         e = self.eager
         x = apply(e.images[self.idx], self.aug).contiguous(memory_format=e.memory_format)
-        loss, correct = loss_and_correct(e.model(x), e.labels[self.idx], e.label_smoothing)
+        loss, correct = loss_and_correct(e.forward(x), e.labels[self.idx], e.label_smoothing)
         loss.backward()
         return loss.detach(), correct
 

@@ -28,7 +28,7 @@ from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.cpu import keep_freed_memory
 from mnist_desk.core.data import MNIST
-from mnist_desk.core.device import resolve_device
+from mnist_desk.core.device import describe_device, resolve_device, resolve_precision
 from mnist_desk.core.errors import TrainingError
 from mnist_desk.core.evaluation import EvalResult, evaluate
 from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
@@ -160,6 +160,7 @@ class Trainer:
         # batches): one batch more while paused, a pause after each batch, new settings
         self.steps_allowed = 0
         self.delay_s = 0.0
+        self.between_batches: Callable[[], None] | None = None  # called before each batch
         self._pending_changes: dict[str, float] = {}
         self._changes_lock = threading.Lock()
         self.changes: list[dict[str, float]] = []  # what changed, and at which batch
@@ -192,12 +193,15 @@ class Trainer:
         self._load_data(data)
         self.batches_per_epoch = math.ceil(len(self._train_x) / train_config.batch_size)
         self.optimizer = make_optimizer(self.model, train_config, self.device)
+        autocast = resolve_precision(train_config.precision, self.device, model_config.arch)
+        self.precision = "bf16" if autocast is not None else "fp32"  # what it trains in
         self._eager = EagerStep(
             self.model,
             self._train_x,
             self._train_y,
             train_config.label_smoothing,
             self._memory_format,
+            autocast=autocast,
         )
         self._step: Callable[..., StepResult] | None = None
         self.step_mode = "eager"  # or "captured in a CUDA graph", or why capture failed
@@ -221,6 +225,11 @@ class Trainer:
             self._val = None
         self._train_x, self._train_y = x.to(self.device), y.to(self.device)
         self._test_x, self._test_y = data.test_images.to(self.device), data.test_labels
+
+    def describe(self) -> str:
+        """Where and in what it trains: "CPU (2 threads), mixed bfloat16"."""
+        where = describe_device(self.device)
+        return f"{where}, mixed bfloat16" if self.precision == "bf16" else where
 
     def probe_images(self, n: int) -> torch.Tensor:
         """The first n training images, on the training device (to look inside with)."""
@@ -335,6 +344,8 @@ class Trainer:
             part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
             idx = perm[part]
             self.test_result = None
+            if self.between_batches is not None:
+                self.between_batches()
             self._apply_changes()
             loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
             self._batches_done += 1

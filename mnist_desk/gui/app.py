@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk import APP_NAME, __version__
+from mnist_desk.gui.garbage import GuiThreadCollector
 from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.threads import reserve_gui_thread
 
@@ -58,6 +59,7 @@ def configure_application(app: QApplication) -> None:
     if base is not None:
         app.setStyle(PlainButtonsStyle(base))
     reserve_gui_thread()
+    app.setProperty("garbageCollector", GuiThreadCollector(app))  # gc in this thread only
     palette = app.palette()
     pg.setConfigOptions(
         antialias=True, background=palette.base().color(), foreground=palette.text().color()

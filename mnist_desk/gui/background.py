@@ -29,6 +29,10 @@ class Worker(QObject):
     failed = Signal(str)  # one line, meant to be shown as it is
     progress = Signal(int, int, str)  # done, total (0 while unknown), what is going on
 
+    # background work runs at the lowest scheduling priority (gui.threads); training,
+    # which gives a core back while the user draws instead, does not
+    lowest_priority = True
+
     def __init__(self) -> None:
         super().__init__()
         self.stop_event = threading.Event()
@@ -46,7 +50,7 @@ class Worker(QObject):
 
     @Slot()
     def run(self) -> None:
-        enter_worker_thread()
+        enter_worker_thread(self.lowest_priority)
         try:
             result = self.work()
         except MnistDeskError as exc:

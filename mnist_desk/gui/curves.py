@@ -3,7 +3,7 @@ test result as markers, the x axis in epochs.
 
 Built the way pyqtgraph's scrollingPlots example is: metrics go into growable numpy
 buffers with named columns, and refresh() hands them to the plot, one setData per curve,
-whenever the training worker's metrics arrive (four times a second); downsampling and
+whenever the training worker's metrics arrive (twice a second); downsampling and
 clip-to-view keep a 30-epoch run (28,000 points) as quick as the first epoch. The plots
 keep pyqtgraph's right-click menu, with Export….
 
@@ -159,6 +159,12 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._batches = _Buffer("x", "loss", "acc", "smooth_loss", "smooth_acc")
         self._epochs = _Buffer("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
         self._dirty = False
+        self._epochs_dirty = False  # the epoch markers change once an epoch, not each batch
+        # while a run trains, the y ranges are set here, and only when the data outgrow
+        # them: pyqtgraph's auto-range re-ranged and re-laid the axes out on every refresh,
+        # a quarter of what painting the curves cost the GUI thread
+        self._live = False
+        self._ranges: dict[str, tuple[float, float]] = {}
         self._references: list[list[pg.PlotDataItem]] = []
 
     @staticmethod
@@ -199,7 +205,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         # instance, and calling that would remove the plots themselves
         self._batches.clear()
         self._epochs.clear()
-        self._dirty = True
+        self._dirty = self._epochs_dirty = True
         self.refresh()
 
     def append_batches(self, batches: Sequence[BatchMetrics]) -> None:
@@ -233,7 +239,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self._epochs.extend(
             np.array([[m.epoch, m.train_loss, m.train_acc, m.test_loss, m.test_acc]])
         )
-        self._dirty = True
+        self._dirty = self._epochs_dirty = True
 
     def set_history(self, history: Sequence[EpochMetrics], curve: BatchCurve | None) -> None:
         """Show a finished run (e.g. from a checkpoint): its stored curve and epochs."""
@@ -244,6 +250,37 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             self.add_epoch(m)
         self.refresh()
         self.set_epochs(max(1, len(history)))
+
+    def set_live(self, live: bool) -> None:
+        """A run trains (True): y ranges follow its data only; False: auto-range again."""
+        self._live = live
+        self._ranges.clear()
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.enableAutoRange(y=not live)
+
+    def _follow_data(self) -> None:
+        b = self._batches
+        if not b.n:
+            return
+        loss = b.column("loss")
+        loss = loss[loss > 0]
+        # in coarse steps (a quarter decade of loss, 10% of accuracy), so that the range
+        # changes a few times a run, not with every new lowest loss
+        if loss.size:  # log10 units
+            low = np.floor(np.log10(loss.min()) * 4) / 4
+            high = np.ceil(np.log10(loss.max()) * 4) / 4
+            self._grow("loss", self.loss_plot, float(low), float(high))
+        acc = b.column("acc")
+        self._grow("acc", self.acc_plot, float(np.floor(acc.min() / 10) * 10), 100.0)
+
+    def _grow(self, name: str, plot: pg.PlotItem, low: float, high: float) -> None:
+        current = self._ranges.get(name)
+        if current is not None and current[0] <= low and high <= current[1]:
+            return  # still inside: no re-range, no new axis
+        if current is not None:
+            low, high = min(low, current[0]), max(high, current[1])
+        self._ranges[name] = (low, high)
+        plot.setYRange(low, high, padding=0)
 
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -258,6 +295,11 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.smooth_loss.setData(x, b.column("smooth_loss"))
         self.raw_acc.setData(x, b.column("acc"))
         self.smooth_acc.setData(x, b.column("smooth_acc"))
+        if self._live:
+            self._follow_data()
+        if not self._epochs_dirty:
+            return
+        self._epochs_dirty = False
         ex = e.column("epoch")
         self.epoch_loss.setData(ex, e.column("train_loss"))
         self.epoch_acc.setData(ex, e.column("train_acc"))

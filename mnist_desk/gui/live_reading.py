@@ -23,6 +23,7 @@ from mnist_desk.core.predictor import Prediction
 from mnist_desk.core.preprocess import Field
 from mnist_desk.gui.canvas import RENDER_SIZE, DrawingCanvas
 from mnist_desk.gui.model_session import ModelSession
+from mnist_desk.gui.threads import note_user_input
 
 
 class LiveReading(QObject):
@@ -42,7 +43,7 @@ class LiveReading(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # waits of a few ms, kept
         self._timer.timeout.connect(self.predict_now)
-        canvas.changed.connect(self.schedule)
+        canvas.changed.connect(self._on_canvas_changed)
         session.predictor_changed.connect(self._on_session_predictor_changed)
 
     def _frame_interval_ms(self) -> float:
@@ -83,6 +84,10 @@ class LiveReading(QObject):
             prediction = predictor.predict(image, "light")
         self.prediction = prediction
         self.updated.emit()
+
+    def _on_canvas_changed(self) -> None:
+        note_user_input()  # training leaves the GUI thread a core meanwhile
+        self.schedule()
 
     def _on_session_predictor_changed(self, label: str) -> None:
         self.schedule()

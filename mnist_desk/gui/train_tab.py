@@ -71,7 +71,7 @@ class TrainTab(QWidget):
         self._salvaged: Checkpoint | None = None  # a failed run's last good epoch
         self._stopped: TrainingOutcome | None = None  # a stopped run the user may choose
         self._continuation: Continuation | None = None  # a finished run that can go on
-        # everything the run shows is redrawn when metrics arrive, four times a second
+        # everything the run shows is redrawn when metrics arrive, twice a second
         # whatever the batch rate: painting competes with training for the CPU
         # (benchmarks/gui_responsiveness.py)
         self._build(available_devices())
@@ -293,6 +293,7 @@ class TrainTab(QWidget):
         worker.failed.connect(self._on_worker_failed)
         more = worker.continuation is not None
         self.curves.set_epochs(train_cfg.epochs + more)
+        self.curves.set_live(True)
         self._latest = None
         self._salvaged = None
         self._stopped = None
@@ -349,7 +350,7 @@ class TrainTab(QWidget):
         self.status_label.setText(text)
 
     def _on_worker_batches_ready(self, batches: list[BatchMetrics]) -> None:
-        # they come four times a second: one redraw per arrival, no timer of its own
+        # they come twice a second: one redraw per arrival, no timer of its own
         self.curves.append_batches(batches)
         self._latest = batches[-1]
         self._refresh_display()
@@ -475,6 +476,7 @@ class TrainTab(QWidget):
 
     def _on_job_done(self) -> None:
         self.curves.refresh()  # the last batches; the progress bar is reset below
+        self.curves.set_live(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.table.rowCount() else 0)
         ended = "Stopped" if self._stopped is not None else "Done"

@@ -1,8 +1,9 @@
 """Drives `core.training.Trainer` in a QThread and reports in plain data.
 
-Per-batch metrics are buffered and sent as one signal four times a second, the rate at
-which the Train tab redraws: each wake-up of the GUI thread takes the GIL from training
-(at 13 signals a second the GUI trained at 0.935 of the CLI's speed, at 4 at 0.973,
+Per-batch metrics are buffered and sent as one signal twice a second, the rate at which
+the Train tab redraws: each wake-up of the GUI thread takes the GIL from training, and
+painting the curves takes a core from it (at 13 signals a second the GUI trained at 0.935
+of the CLI's speed, at 4 at 0.88 with the curves shown and 0.97 hidden,
 benchmarks/gui_responsiveness.py). Stop and pause are
 threading.Events checked between batches: a queued signal could not reach this object
 while its loop is busy. The model never leaves this thread; weights go out as CPU copies.
@@ -15,12 +16,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import torch
 from PySide6.QtCore import Signal
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST, describe_bytes
-from mnist_desk.core.device import describe_device
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.insides import Insides
 from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
@@ -29,8 +30,9 @@ from mnist_desk.core.runs import RunLibrary, RunRecorder, recorded
 from mnist_desk.core.training import Trainer
 from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
+from mnist_desk.gui.threads import training_threads
 
-EMIT_INTERVAL_S = 0.25
+EMIT_INTERVAL_S = 0.5
 INSIDES_PROBE = 128  # training images the ReLUs are watched on
 
 
@@ -59,7 +61,10 @@ class TrainingOutcome:
 class TrainingWorker(Worker):
     """finished(TrainingOutcome). On failure, the checkpoint of the last good epoch (or
     None) goes out with `salvaged` just before `failed`. The run is recorded in the runs
-    library as it goes; `run_updated` says when its record changed."""
+    library as it goes; `run_updated` says when its record changed. It trains at normal
+    priority, with one thread fewer while the user draws (gui.threads)."""
+
+    lowest_priority = False
 
     status_changed = Signal(str)
     batches_ready = Signal(list)  # list[BatchMetrics]
@@ -161,6 +166,8 @@ class TrainingWorker(Worker):
             metrics = self._start_record(trainer)
             self.status_changed.emit("Training")
         trainer.delay_s = self.delay_s
+        trainer.between_batches = self._follow_user_input
+        self._threads = torch.get_num_threads()
         insides = Insides(trainer.model, trainer.probe_images(INSIDES_PROBE))
         buffer: list[BatchMetrics] = []
         last_emit = time.perf_counter()
@@ -208,6 +215,13 @@ class TrainingWorker(Worker):
         self.run_updated.emit(recorder.id)
         return trainer, recorded(trainer, recorder, self.name)
 
+    def _follow_user_input(self) -> None:
+        """Between batches: one thread fewer while the user draws, all again after."""
+        wanted = training_threads()
+        if wanted != self._threads:
+            torch.set_num_threads(wanted)
+            self._threads = wanted
+
     def _record_changes(self, trainer: Trainer) -> None:
         """Settings changed during the run go into its record, with their batch."""
         while self._changes_recorded < len(trainer.changes):
@@ -233,7 +247,7 @@ class TrainingWorker(Worker):
                 self.train_config,
                 name=self.name,
                 preset=self.preset,
-                device=describe_device(trainer.device),
+                device=trainer.describe(),
                 params=count_parameters(trainer.model),
             )
         except OSError as exc:

@@ -229,3 +229,52 @@ def test_only_a_finished_run_takes_more_epochs(small_mnist: MNIST) -> None:
     trainer.run()
     with pytest.raises(TrainingError, match="finished"):
         trainer.add_epochs(1)  # stopped before its end
+
+
+def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from mnist_desk.core.cpu import native_bf16
+
+    assert isinstance(tmp_path, Path)
+    with_amx, plain = tmp_path / "amx", tmp_path / "plain"
+    with_amx.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f amx_bf16 amx_tile\n")
+    plain.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_bf16x\n")
+    assert native_bf16(str(with_amx)) and not native_bf16(str(plain))
+    assert not native_bf16(str(tmp_path / "missing"))
+
+
+def test_automatic_precision_is_bfloat16_only_where_it_gains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mnist_desk.core import device
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "native_bf16", lambda: True)
+    assert device.resolve_precision("auto", cpu, "compact") == torch.bfloat16
+    assert device.resolve_precision("auto", cpu, "seed") is None  # too small to gain
+    assert device.resolve_precision("fp32", cpu, "compact") is None  # the user's choice
+    assert device.resolve_precision("bf16", cpu, "seed") == torch.bfloat16
+    with pytest.raises(TrainingError, match="mps"):
+        device.resolve_precision("bf16", torch.device("mps"), "seed")
+    monkeypatch.setattr(device, "native_bf16", lambda: False)  # emulated: slower
+    assert device.resolve_precision("auto", cpu, "compact") is None
+
+
+def test_bfloat16_training_runs_the_forward_pass_in_bfloat16(small_mnist: MNIST) -> None:
+    model_cfg = ModelConfig(arch="compact", batchnorm=True)
+    config = TrainConfig(epochs=1, precision="bf16", lr=0.005)
+    trainer = Trainer(model_cfg, config, small_mnist)
+    assert trainer.precision == "bf16" and trainer.describe().endswith("mixed bfloat16")
+    seen: list[tuple[bool, torch.dtype]] = []
+    first_conv = next(m for m in trainer.model.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_hook(lambda m, _i, out: seen.append((m.training, out.dtype)))
+    history = trainer.run()
+    training = [d for t, d in seen if t]
+    assert len(training) == trainer.batches_per_epoch  # one forward pass a batch...
+    assert all(d == torch.bfloat16 for d in training)  # ...in bfloat16
+    assert all(d == torch.float32 for t, d in seen if not t)  # evaluated in float32
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # the weights
+    assert math.isfinite(history[-1].train_loss) and history[-1].test_acc > 90.0
+    plain = Trainer(model_cfg, config.replace(precision="fp32"), small_mnist)
+    assert plain.precision == "fp32" and "bfloat16" not in plain.describe()

@@ -25,3 +25,77 @@ def test_worker_threads_run_at_the_lowest_priority_and_the_gui_thread_does_not()
     thread.join()
     assert seen == [19]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_training_keeps_its_normal_priority() -> None:
+    seen: list[int] = []
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def worker() -> None:
+        enter_worker_thread(lowest_priority=False)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [before]
+
+
+def test_training_leaves_a_core_free_for_a_while_after_each_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mnist_desk.gui import threads
+
+    now = [1000.0]
+    monkeypatch.setattr(threads.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(threads, "work_threads", lambda: 4)
+    monkeypatch.setattr(threads, "_input_until", 0.0)  # whatever earlier tests drew
+    assert threads.training_threads() == 4
+    threads.note_user_input()
+    assert threads.training_threads() == 3
+    now[0] += threads.INPUT_HOLD_S - 0.01
+    assert threads.training_threads() == 3
+    now[0] += 0.02
+    assert threads.training_threads() == 4  # nobody drew for a while: all of them again
+    monkeypatch.setattr(threads, "work_threads", lambda: 1)
+    threads.note_user_input()
+    assert threads.training_threads() == 1  # never none
+
+
+def test_garbage_is_collected_in_the_gui_thread_only(qtbot: object, window: object) -> None:
+    """A cycle holding a widget, dropped while another thread allocates: that thread
+    must not collect it (PySide would destroy the widget there, and could deadlock with
+    the GUI thread); the GUI thread's timer does, moments later."""
+    import gc
+    import weakref
+
+    from PySide6.QtWidgets import QWidget
+    from pytestqt.qtbot import QtBot
+
+    from mnist_desk.gui.app import create_application
+
+    assert isinstance(qtbot, QtBot)
+    collector = create_application().property("garbageCollector")
+    assert collector is not None and not gc.isenabled()
+
+    class Holder:
+        widget: QWidget
+
+    holder = Holder()
+    holder.widget = QWidget()
+    holder.widget.holder = holder  # type: ignore[attr-defined]  # a cycle through the widget
+    alive = weakref.ref(holder)
+    del holder
+
+    kept: list[list[object]] = []
+
+    def allocate() -> None:
+        kept.extend([] for _ in range(20000))  # well past every generation's threshold
+
+    thread = threading.Thread(target=allocate)
+    thread.start()
+    thread.join()
+    assert alive() is not None  # not collected in that thread
+    qtbot.waitUntil(lambda: alive() is None, timeout=5000)  # the GUI thread's timer did
+    kept.clear()

@@ -345,3 +345,27 @@ def test_one_more_epoch_adds_an_epoch_to_the_run(
     assert more.isVisible()  # and again
     window.revert_to_bundled()  # another model shown: no run to go on with
     assert not more.isVisible() and not window.more_epoch_action.isEnabled()
+
+
+def test_drawing_while_training_takes_a_thread_from_training(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path
+) -> None:
+    from mnist_desk.gui import threads
+    from tests.drawing import stroke
+
+    if threads.work_threads() < 2:
+        pytest.skip("needs two threads to give one back")
+    tab = window.train_tab
+    _configure(window, small_mnist_dir, epochs=20)
+    tab.knobs.slow.setValue(5)  # a few ms a batch: time to draw meanwhile
+    tab.start_training()
+    qtbot.waitUntil(lambda: tab.curves.batch_count() > 0, timeout=30000)
+    worker = tab._job.worker
+    assert worker is not None and worker._threads == threads.work_threads()
+    window.tabs.setCurrentWidget(window.draw_tab)
+    stroke(window.draw_tab.canvas, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])
+    qtbot.waitUntil(lambda: worker._threads == threads.work_threads() - 1, timeout=5000)
+    # a second or so after the last stroke, training has all its threads again
+    qtbot.waitUntil(lambda: worker._threads == threads.work_threads(), timeout=5000)
+    tab.stop_training()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=30000)
