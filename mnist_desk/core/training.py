@@ -160,7 +160,8 @@ class Trainer:
         # batches): one batch more while paused, a pause after each batch, new settings
         self.steps_allowed = 0
         self.delay_s = 0.0
-        self.between_batches: Callable[[], None] | None = None  # called before each batch
+        # called before each batch, before any pause holds it
+        self.between_batches: Callable[[], None] | None = None
         self._pending_changes: dict[str, float] = {}
         self._changes_lock = threading.Lock()
         self.changes: list[dict[str, float]] = []  # what changed, and at which batch
@@ -336,6 +337,8 @@ class Trainer:
         lr_at_start = self.lr
         start = time.perf_counter()
         for b in range(self.batches_per_epoch):
+            if self.between_batches is not None:
+                self.between_batches()
             start += self._wait_while_paused()
             if self.stop_event.is_set():
                 yield from self._flush(pending, epoch, totals, start)
@@ -344,8 +347,6 @@ class Trainer:
             part = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
             idx = perm[part]
             self.test_result = None
-            if self.between_batches is not None:
-                self.between_batches()
             self._apply_changes()
             loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
             self._batches_done += 1

@@ -5,6 +5,7 @@ momentum (from the next batch on, recorded in the run), one batch at a time whil
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -18,6 +19,41 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.config import TrainConfig
 
 
+class RateSpinBox(QDoubleSpinBox):
+    """A learning rate as people write it: 0.002, 5e-05, 8e-09 (a one-cycle schedule ends
+    near zero, and fixed decimals would show it as 0, or clamp it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(12)
+        self.setRange(1e-10, 1.0)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        try:
+            value = float(text)
+        except ValueError:
+            partial = text == "" or text[-1] in "eE-+." or text.endswith(("e-", "e+"))
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid,
+                    text, pos)  # fmt: skip
+        state = QValidator.State.Acceptable
+        if not self.minimum() <= value <= self.maximum():
+            state = QValidator.State.Intermediate
+        return state, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        """Up and down multiply and divide by 2: the scale of a learning rate."""
+        self.setValue(self.value() * 2.0**steps)
+
+
 class LiveKnobs(QGroupBox):
     settings_changed = Signal(dict)  # {"lr": ..., "weight_decay": ..., "momentum": ...}
     step_requested = Signal()
@@ -26,11 +62,11 @@ class LiveKnobs(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("While it trains", parent)
         self.setObjectName("liveKnobs")
-        self.lr = QDoubleSpinBox()
+        self.lr = RateSpinBox()
         self.lr.setObjectName("liveLearningRate")
-        self.lr.setDecimals(5)
-        self.lr.setRange(0.00001, 1.0)
-        self.lr.setSingleStep(0.0005)
+        self.lr.setToolTip(
+            "The learning rate from the next batch on; the arrows double or halve it"
+        )
         self.weight_decay = QDoubleSpinBox()
         self.weight_decay.setObjectName("liveWeightDecay")
         self.weight_decay.setDecimals(4)

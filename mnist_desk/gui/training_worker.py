@@ -105,6 +105,8 @@ class TrainingWorker(Worker):
         self.delay_s = 0.0
         self._changes_recorded = 0
         self.continuation = continuation
+        self._buffer: list[BatchMetrics] = []  # metrics not sent yet
+        self._threads = 0  # the training thread's torch threads, once it trains
 
     # called from the GUI thread ---------------------------------------------------------
     def stop(self) -> None:
@@ -166,10 +168,11 @@ class TrainingWorker(Worker):
             metrics = self._start_record(trainer)
             self.status_changed.emit("Training")
         trainer.delay_s = self.delay_s
-        trainer.between_batches = self._follow_user_input
+        trainer.between_batches = self._between_batches
         self._threads = torch.get_num_threads()
         insides = Insides(trainer.model, trainer.probe_images(INSIDES_PROBE))
-        buffer: list[BatchMetrics] = []
+        buffer = self._buffer
+        buffer.clear()
         last_emit = time.perf_counter()
         for m in metrics:
             if isinstance(m, EpochMetrics):
@@ -205,9 +208,10 @@ class TrainingWorker(Worker):
         self.train_config = trainer.config
         self._changes_recorded = len(trainer.changes)
         self.recorder = recorder = continuation.recorder
+        near_zero = " (near zero: raise it under While it trains to see it learn)"
         self.status_changed.emit(
             f"Training · epoch {trainer.config.epochs} at learning rate {lr:.3g}, "
-            "where the schedule ended"
+            f"where the schedule ended{near_zero if lr < 1e-5 else ''}"
         )
         if recorder is None:
             return trainer, trainer
@@ -215,8 +219,11 @@ class TrainingWorker(Worker):
         self.run_updated.emit(recorder.id)
         return trainer, recorded(trainer, recorder, self.name)
 
-    def _follow_user_input(self) -> None:
-        """Between batches: one thread fewer while the user draws, all again after."""
+    def _between_batches(self) -> None:
+        """Before each batch: what a pause is about to hold is shown first; one thread
+        fewer while the user draws, all again after."""
+        if self.pause_event.is_set():
+            self._flush(self._buffer)
         wanted = training_threads()
         if wanted != self._threads:
             torch.set_num_threads(wanted)

@@ -100,7 +100,7 @@ def test_pause_holds_and_resume_continues(
     qtbot.waitUntil(lambda: tab.curves.batch_count() > 0, timeout=30000)
     _button(window, "pauseButton").click()
     assert tab.is_paused() and _button(window, "pauseButton").text() == "Resume"
-    qtbot.wait(300)  # let what was already sent arrive
+    qtbot.wait(500)  # let what was already sent arrive
     held = tab.curves.batch_count()
     qtbot.wait(600)
     assert tab.curves.batch_count() == held
@@ -369,3 +369,21 @@ def test_drawing_while_training_takes_a_thread_from_training(
     qtbot.waitUntil(lambda: worker._threads == threads.work_threads(), timeout=5000)
     tab.stop_training()
     qtbot.waitUntil(lambda: not tab.is_running(), timeout=30000)
+
+
+def test_the_live_learning_rate_shows_tiny_rates_as_they_are(qtbot: QtBot) -> None:
+    from mnist_desk.gui.live_knobs import RateSpinBox
+
+    box = RateSpinBox()
+    qtbot.addWidget(box)
+    box.setValue(8e-9)  # where a one-cycle schedule ends
+    assert box.value() == pytest.approx(8e-9) and box.text() == "8e-09"
+    box.setValue(0.002)
+    assert box.text() == "0.002"
+    box.stepBy(1)
+    assert box.value() == pytest.approx(0.004)  # the arrows double...
+    box.stepBy(-2)
+    assert box.value() == pytest.approx(0.001)  # ...and halve
+    box.lineEdit().setText("5e-05")
+    box.interpretText()
+    assert box.value() == pytest.approx(5e-5)
