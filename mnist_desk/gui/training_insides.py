@@ -1,15 +1,19 @@
 """Inside the training, a view of the Train tab: how far each layer's weights have moved
 from where they started, how strong its gradients are, how many ReLU units never fire,
 the learning rate, the weights' distribution now against the start, and the first
-layer's filters as they learn. Collected only while this view is shown."""
+layer's filters as they learn. Collected only while this view is shown, and redrawn at
+most every REDRAW_MS: a redraw of its five charts costs the GUI thread about 50 ms, and at
+one per look (every 100 batches, about 0.6 s) that was a tenth of a core taken from the
+training (benchmarks/training_insides.py)."""
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -17,6 +21,7 @@ from mnist_desk.core.insides import Snapshot
 from mnist_desk.gui.curves import REFERENCE_COLOURS
 
 EVERY = 100  # batches between two looks
+REDRAW_MS = 2000  # the least time between two redraws while looks keep coming
 
 COLOURS = [*REFERENCE_COLOURS, (31, 119, 180), (255, 127, 14), (44, 160, 44), (140, 86, 75)]
 
@@ -30,6 +35,9 @@ class TrainingInsides(QWidget):
         self.snapshots: list[Snapshot] = []
         self.every = EVERY
         self._curves: dict[str, list[pg.PlotDataItem]] = {}
+        self._last_redraw = 0.0
+        self._redraw_timer = QTimer(self, singleShot=True)
+        self._redraw_timer.timeout.connect(self.redraw)
         self._build()
 
     def _build(self) -> None:
@@ -84,6 +92,7 @@ class TrainingInsides(QWidget):
 
     def reset(self) -> None:
         self.snapshots.clear()
+        self._redraw_timer.stop()
         for plot in (self.change, self.grads, self.dead, self.lr, self.histogram):
             plot.clear()
         self.legend.clear()
@@ -95,7 +104,13 @@ class TrainingInsides(QWidget):
         if not self.snapshots:
             self._make_curves(snapshot)
         self.snapshots.append(snapshot)
-        self.redraw()
+        if self._redraw_timer.isActive():
+            return  # drawn with the next redraw
+        since_ms = (time.perf_counter() - self._last_redraw) * 1000
+        if since_ms >= REDRAW_MS:
+            self.redraw()
+        else:
+            self._redraw_timer.start(round(REDRAW_MS - since_ms))
 
     def _make_curves(self, snapshot: Snapshot) -> None:
         """The curves, made once per run (updating them costs the training less than
@@ -124,6 +139,8 @@ class TrainingInsides(QWidget):
         }
 
     def redraw(self) -> None:
+        self._redraw_timer.stop()
+        self._last_redraw = time.perf_counter()
         snaps = self.snapshots
         if not snaps or not self._curves:
             return
