@@ -50,7 +50,10 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise ImageError(f"{name} is not a readable image (not an image PIL can read)") from None
     except MemoryError:
         raise ImageError(f"{name} is too large to read on this machine") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # PIL's decoders raise these
+    except Exception as exc:  # a damaged file reaches PIL's parsers anywhere
+        # mostly OSError, ValueError, SyntaxError or EOFError; but a TIFF whose offset tag
+        # says "text" raised TypeError from inside load(): whatever a decoder throws on
+        # a file is the file's fault, and one line
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageError(f"{name} is not a readable image ({shown(reason)})") from None
 
