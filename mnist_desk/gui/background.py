@@ -72,6 +72,26 @@ class FunctionWorker(Worker):
         return self.function(*self.args)
 
 
+class ExperimentWorker(Worker):
+    """One of core.experiments' experiments: finished(what it returned). In this thread,
+    `load(stop_event)` reads MNIST, then experiment(data, runs, progress=..., stop=...)
+    runs with its runs kept in `runs` (a core.runs.RunLibrary)."""
+
+    def __init__(
+        self,
+        experiment: Callable[..., Any],
+        load: Callable[[threading.Event], Any],
+        runs: object,
+    ) -> None:
+        super().__init__()
+        self.experiment, self.load, self.runs = experiment, load, runs
+
+    def work(self) -> Any:
+        self.progress.emit(0, 0, "reading MNIST")
+        data = self.load(self.stop_event)
+        return self.experiment(data, self.runs, progress=self.progress.emit, stop=self.stop_event)
+
+
 W = TypeVar("W", bound=Worker)
 
 

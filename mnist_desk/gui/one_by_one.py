@@ -28,7 +28,7 @@ from mnist_desk.core.experiments import (
     the_one_by_one_question,
 )
 from mnist_desk.core.runs import RunLibrary
-from mnist_desk.gui.background import BackgroundJob, Worker
+from mnist_desk.gui.background import BackgroundJob, ExperimentWorker
 from mnist_desk.gui.curves import REFERENCE_COLOURS, LossAxis, chart_with_legend_row, ema
 from mnist_desk.gui.job_progress import JobProgress
 from mnist_desk.gui.mnist_cache import MnistCache
@@ -49,21 +49,6 @@ recipe, three seeds each. Every run is kept in the Runs tab.</p>
 COLUMNS = ["Network", "Parameters", "Test accuracy", "Each seed", "Time per epoch"]
 
 
-class OneByOneWorker(Worker):
-    """finished(list[Trained]): core.experiments.the_one_by_one_question."""
-
-    def __init__(self, cache: MnistCache, data_dir: str | None, runs: RunLibrary) -> None:
-        super().__init__()
-        self.cache, self.data_dir, self.runs = cache, data_dir, runs
-
-    def work(self) -> list[Trained]:
-        self.progress.emit(0, 0, "reading MNIST")
-        data = self.cache.get(self.data_dir, stop=self.stop_event)
-        return the_one_by_one_question(
-            data, self.runs, progress=self.progress.emit, stop=self.stop_event
-        )
-
-
 class OneByOneDialog(QDialog):
     """Stays open beside the window while it trains (about four minutes on two cores)."""
 
@@ -77,7 +62,7 @@ class OneByOneDialog(QDialog):
         self.setWindowTitle("The 1×1 Question")
         self.cache, self.data_dir, self.runs = cache, data_dir, runs
         self.results: list[Trained] = []
-        self._job: BackgroundJob[OneByOneWorker] = BackgroundJob(self, self._on_job_done)
+        self._job: BackgroundJob[ExperimentWorker] = BackgroundJob(self, self._on_job_done)
         self._build()
         self.resize(900, 640)
 
@@ -146,7 +131,11 @@ class OneByOneDialog(QDialog):
     def start(self) -> None:
         if self.is_running():
             return
-        worker = OneByOneWorker(self.cache, self.data_dir, self.runs)
+        worker = ExperimentWorker(
+            the_one_by_one_question,
+            lambda stop: self.cache.get(self.data_dir, stop=stop),
+            self.runs,
+        )
         worker.progress.connect(self.job.report)
         worker.finished.connect(self.show_results)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))

@@ -3,6 +3,7 @@ current model and any runs or checkpoint files beside it, with examples of the d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,13 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint
+from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.experiments import DAMAGES as EXPERIMENT_DAMAGES
 from mnist_desk.core.experiments import ArmResult, mean_curves, why_augmentation_helps
 from mnist_desk.core.robustness import DAMAGES, Point, check, damaged, robustness
 from mnist_desk.core.runs import RunLibrary
 from mnist_desk.gui import dialogs
-from mnist_desk.gui.background import BackgroundJob, Worker
+from mnist_desk.gui.background import BackgroundJob, ExperimentWorker, Worker
 from mnist_desk.gui.curves import REFERENCE_COLOURS, chart_with_legend_row
 from mnist_desk.gui.images import gray_image
 from mnist_desk.gui.job_progress import JobProgress
@@ -90,21 +92,6 @@ class RobustnessWorker(Worker):
             )  # fmt: skip
             curves.append(Curve(name, points))
         return Measured(self.kind, curves, examples)
-
-
-class AugmentationWorker(Worker):
-    """finished(list[ArmResult]): core.experiments.why_augmentation_helps."""
-
-    def __init__(self, cache: MnistCache, data_dir: str | None, runs: RunLibrary) -> None:
-        super().__init__()
-        self.cache, self.data_dir, self.runs = cache, data_dir, runs
-
-    def work(self) -> list[ArmResult]:
-        self.progress.emit(0, 0, "reading MNIST")
-        data = self.cache.get(self.data_dir, stop=self.stop_event)
-        return why_augmentation_helps(
-            data, self.runs, progress=self.progress.emit, stop=self.stop_event
-        )
 
 
 class RobustnessPanel(QWidget):
@@ -325,11 +312,14 @@ class RobustnessPanel(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.start_experiment()
 
+    def _load_mnist(self, stop: threading.Event) -> MNIST:
+        return self.cache.get(self.data_dir(), stop=stop)
+
     def start_experiment(self) -> None:
         """Run the experiment (no question asked)."""
         if self.is_running():
             return
-        worker = AugmentationWorker(self.cache, self.data_dir(), self.runs)
+        worker = ExperimentWorker(why_augmentation_helps, self._load_mnist, self.runs)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_experiment_finished)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))
