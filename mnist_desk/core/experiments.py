@@ -10,6 +10,7 @@ import statistics
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
@@ -121,13 +122,13 @@ def why_augmentation_helps(
     model under each damage of DAMAGES. `progress` gets (steps done, steps in all, what);
     `stop` ends it after the current batch (MnistDeskError)."""
     stop = stop or threading.Event()
-    models = len(arms()) * len(seeds)
+    plan = arms()
+    models = len(plan) * len(seeds)
     trained = train_arms(
-        arms(), data, library, seeds=seeds, title="Seed recipe", preset="seed",
+        plan, data, library, seeds=seeds, title="Seed recipe", preset="seed",
         progress=progress, stop=stop, after=models * 100,
     )  # fmt: skip
-    done = sum(t.checkpoint.train_config.epochs for t in trained if t.checkpoint.train_config)
-    done *= 100
+    done = len(seeds) * sum(train.epochs for _, train in plan.values()) * 100
     total = done + models * 100
     out = []
     for t in trained:
@@ -143,18 +144,27 @@ def why_augmentation_helps(
     return out
 
 
+_R = TypeVar("_R", ArmResult, Trained)
+
+
+def by_arm(results: Sequence[_R]) -> dict[str, list[_R]]:
+    """The results of each arm (its seeds), arms in the order they first appear."""
+    grouped: dict[str, list[_R]] = {}
+    for r in results:
+        grouped.setdefault(r.arm, []).append(r)
+    return grouped
+
+
 def mean_curves(results: Sequence[ArmResult], kind: str) -> dict[str, list[Point]]:
     """Each arm's accuracy at each level of `kind`, averaged over its seeds."""
-    by_arm: dict[str, list[list[Point]]] = {}
-    for r in results:
-        by_arm.setdefault(r.arm, []).append(r.points[kind])
-    return {
-        arm: [
+    out = {}
+    for arm, seeds in by_arm(results).items():
+        runs = [r.points[kind] for r in seeds]
+        out[arm] = [
             Point(runs[0][i].level, sum(run[i].test_acc for run in runs) / len(runs))
             for i in range(len(runs[0]))
         ]
-        for arm, runs in by_arm.items()
-    }
+    return out
 
 
 # ---- the 1x1 question --------------------------------------------------------------------
@@ -197,11 +207,8 @@ class ArmSummary:
 
 def summarize_arms(trained: Sequence[Trained]) -> list[ArmSummary]:
     """Per arm, in the order trained: parameters, accuracies, time per epoch."""
-    by_arm: dict[str, list[Trained]] = {}
-    for t in trained:
-        by_arm.setdefault(t.arm, []).append(t)
     out = []
-    for arm, runs in by_arm.items():
+    for arm, runs in by_arm(trained).items():
         epochs = [e for t in runs for e in t.checkpoint.history]
         out.append(
             ArmSummary(
@@ -216,13 +223,10 @@ def summarize_arms(trained: Sequence[Trained]) -> list[ArmSummary]:
 
 def mean_test_curves(trained: Sequence[Trained]) -> dict[str, list[tuple[int, float]]]:
     """Per arm: (epoch, test accuracy averaged over its seeds) for every epoch."""
-    by_arm: dict[str, list[Trained]] = {}
-    for t in trained:
-        by_arm.setdefault(t.arm, []).append(t)
     return {
         arm: [
             (epoch, statistics.fmean(t.checkpoint.history[epoch - 1].test_acc for t in runs))
             for epoch in range(1, min(len(t.checkpoint.history) for t in runs) + 1)
         ]
-        for arm, runs in by_arm.items()
+        for arm, runs in by_arm(trained).items()
     }

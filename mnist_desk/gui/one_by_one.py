@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from mnist_desk.core.experiments import (
     Trained,
+    by_arm,
     mean_test_curves,
     summarize_arms,
     the_one_by_one_question,
@@ -202,19 +203,20 @@ class OneByOneDialog(QDialog):
         self.loss_plot.clear()
         for plot in (self.acc_plot, self.loss_plot):
             plot.legend.clear()
-        arms = list(dict.fromkeys(t.arm for t in results))
+        arms = by_arm(results)
         colour = {arm: REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)] for i, arm in enumerate(arms)}
-        for t in results:  # every seed, thin
-            pen = pg.mkPen(colour[t.arm], width=1)
-            history = t.checkpoint.history
-            self.acc_plot.plot([e.epoch for e in history], [e.test_acc for e in history], pen=pen)
-            curve = t.checkpoint.batch_curve
-            if curve is not None and curve.x:
-                named = t.seed == min(r.seed for r in results if r.arm == t.arm)
-                smooth = ema(np.asarray(curve.loss, np.float64), 0.05, None)
-                self.loss_plot.plot(
-                    curve.x, smooth, pen=pen, name=f"{t.arm} (each seed)" if named else None
+        for arm, seeds in arms.items():  # every seed, thin; the first named in the legend
+            pen = pg.mkPen(colour[arm], width=1)
+            for i, t in enumerate(seeds):
+                history = t.checkpoint.history
+                self.acc_plot.plot(
+                    [e.epoch for e in history], [e.test_acc for e in history], pen=pen
                 )
+                curve = t.checkpoint.batch_curve
+                if curve is not None and curve.x:
+                    smooth = ema(np.asarray(curve.loss, np.float64), 0.05, None)
+                    name = f"{arm} (each seed)" if i == 0 else None
+                    self.loss_plot.plot(curve.x, smooth, pen=pen, name=name)
         for arm, points in mean_test_curves(results).items():
             c = colour[arm]
             self.acc_plot.plot(

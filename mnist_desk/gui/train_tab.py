@@ -366,10 +366,8 @@ class TrainTab(QWidget):
 
     def _epochs_planned(self) -> int:
         worker = self._job.worker
-        if worker is None:
-            return 1
-        trainer = worker.trainer  # one more epoch: the trainer's plan has grown
-        return trainer.config.epochs if trainer is not None else worker.train_config.epochs
+        # one more epoch: the worker takes the grown plan before its first batch
+        return worker.train_config.epochs if worker else 1
 
     def _progress_text(self, m: BatchMetrics) -> str:
         epochs = self._epochs_planned()
