@@ -45,7 +45,7 @@ from mnist_desk.gui.network_tab import NetworkTab
 from mnist_desk.gui.recent_files import RecentFiles
 from mnist_desk.gui.runs_tab import RunsTab
 from mnist_desk.gui.status_bar import ModelStatus
-from mnist_desk.gui.threads import work_threads
+from mnist_desk.gui.threads import warm_up_training, work_threads
 from mnist_desk.gui.train_tab import TrainTab
 from mnist_desk.gui.window_settings import read_window_settings, write_window_settings
 from mnist_desk.gui.workspace import Workspace
@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.train_tab.finished.connect(self._on_train_tab_finished)
         self.train_tab.device_changed.connect(self._show_device)
         self.tabs.currentChanged.connect(self._update_actions)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
     # ---- actions and menus -------------------------------------------------------------
     def action(self, name: str) -> QAction:
@@ -247,6 +248,11 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot keep the drawing", str(exc))
             return
         self.panel.show_message(message)
+        warm_up_training()  # teaching is near: it need not wait for PyTorch's imports
+
+    def _on_tabs_current_changed(self) -> None:
+        if self.tabs.currentWidget() is self.train_tab:
+            warm_up_training()  # so that the run need not wait for PyTorch's imports
 
     def _on_reading_updated(self) -> None:
         """The drawing, as read now, for the Explore tab's map and lab."""

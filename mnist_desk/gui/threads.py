@@ -80,3 +80,28 @@ def _lowest_priority() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def warm_up_training() -> None:
+    """Start loading, in a background thread at the lowest priority, the part of PyTorch
+    that making and stepping the first optimiser imports: torch._dynamo (the compiler's
+    front end, which PyTorch's optimisers import to mark their methods as not to be
+    compiled) and SymPy with it, about 900 modules and 0.8-1.2 s on this machine. Called
+    when the user shows they are about to train or teach (the Train tab shown, a digit
+    kept), so that the run or the teaching does not start by waiting for it. Once."""
+    global _warmed
+    with _warming:
+        if _warmed or "torch._dynamo" in sys.modules:
+            return
+        _warmed = True
+    threading.Thread(target=_import_compiler_front_end, name="warm-up", daemon=True).start()
+
+
+def _import_compiler_front_end() -> None:
+    _lowest_priority()
+    with contextlib.suppress(Exception):  # a failure here shows again, and is reported, later
+        import torch._dynamo  # noqa: F401

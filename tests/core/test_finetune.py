@@ -9,7 +9,14 @@ from PIL import Image, ImageDraw
 from mnist_desk.core.checkpoint import load_checkpoint
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import TrainingError
-from mnist_desk.core.finetune import finetune, split_held_out
+from mnist_desk.core.finetune import (
+    REHEARSAL,
+    TARGETED,
+    finetune,
+    mistaken_for,
+    mixed_data,
+    split_held_out,
+)
 from mnist_desk.core.preprocess import to_mnist
 
 # a hand that writes ones with a long flag, sevens with a bar, fours open at the top
@@ -64,3 +71,33 @@ def test_finetune_keeps_mnist_and_learns_the_hand(mnist: MNIST, tmp_path: Path) 
     assert "handwriting" in tuned.name and "MNIST test" in report.summary()
     path = save_checkpoint(tuned, tmp_path / "tuned.pt")
     assert load_checkpoint(path).name == tuned.name
+
+
+def test_mistaken_for_weighs_the_digits_the_samples_are_read_as() -> None:
+    probabilities = np.full((3, 10), 0.01)
+    probabilities[0, 1], probabilities[0, 7] = 0.3, 0.6  # a 1 read as a 7
+    probabilities[1, 1], probabilities[1, 9] = 0.2, 0.7  # a 1 read as a 9
+    probabilities[2, 4] = 0.9  # a 4 read as a 4: it adds little
+    lean = mistaken_for(probabilities, np.array([1, 1, 4]))
+    assert lean.sum() == pytest.approx(1.0)
+    assert set(np.argsort(lean)[-2:]) == {7, 9}
+    assert lean[4] < lean[0]  # a sample's own digit is no mistake
+    assert mistaken_for(np.eye(10)[[3]], np.array([3])) == pytest.approx(np.full(10, 0.1))
+
+
+def test_rehearsal_leans_towards_the_digits_mistaken_for(mnist: MNIST) -> None:
+    mine = my_digits(2)
+    lean = np.zeros(10)
+    lean[[7, 9]] = 0.5
+    leaning = mixed_data(mine, mnist, lean=lean)
+    plain = mixed_data(mine, mnist)
+    rehearsed = leaning.train_labels[:REHEARSAL].numpy()
+    share = np.isin(rehearsed, [7, 9]).mean()
+    plain_share = np.isin(plain.train_labels[:REHEARSAL].numpy(), [7, 9]).mean()
+    assert plain_share == pytest.approx(0.2, abs=0.03)
+    assert share == pytest.approx(TARGETED + (1 - TARGETED) * plain_share, abs=0.03)
+    images = leaning.train_images[:REHEARSAL].reshape(REHEARSAL, -1)
+    assert len(np.unique(images.numpy(), axis=0)) > 0.99 * REHEARSAL  # none picked twice
+    yours = leaning.train_labels[REHEARSAL:].numpy()
+    assert len(yours) / len(leaning.train_labels) == pytest.approx(0.25, abs=0.01)
+    assert (yours == np.repeat(mine[1], len(yours) // len(mine[1]))).all()

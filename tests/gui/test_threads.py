@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +101,30 @@ def test_garbage_is_collected_in_the_gui_thread_only(qtbot: object, window: obje
     assert alive() is not None  # not collected in that thread
     qtbot.waitUntil(lambda: alive() is None, timeout=5000)  # the GUI thread's timer did
     kept.clear()
+
+
+def test_the_train_tab_warms_up_what_the_first_optimiser_step_imports(tmp_path: Path) -> None:
+    """PyTorch's optimisers import torch._dynamo (about a second) when the first one is
+    made; showing the Train tab starts that import in the background, not before."""
+    script = (
+        "import sys, time\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from mnist_desk.gui import create_window\n"
+        "window = create_window()\n"
+        "window.show()\n"
+        "QApplication.processEvents()\n"
+        "print('before', 'torch._dynamo' in sys.modules)\n"
+        "window.tabs.setCurrentWidget(window.train_tab)\n"
+        "deadline = time.monotonic() + 30\n"
+        "while 'torch._dynamo' not in sys.modules and time.monotonic() < deadline:\n"
+        "    QApplication.processEvents(); time.sleep(0.05)\n"
+        "print('after', 'torch._dynamo' in sys.modules)\n"
+        "window.close()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "before False" in done.stdout and "after True" in done.stdout
