@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+
+from mnist_desk.gui.elided_label import ElidedLabel
 
 
 def format_eta(seconds: float) -> str:
@@ -22,7 +24,7 @@ class JobProgress(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("jobProgress")
-        self.label = QLabel()
+        self.label = ElidedLabel()  # the title stays; what it is doing may be shortened
         self.label.setObjectName("jobLabel")
         self.bar = QProgressBar()
         self.bar.setObjectName("jobBar")
@@ -42,6 +44,7 @@ class JobProgress(QWidget):
 
     def start(self, title: str) -> None:
         self._title, self._started = title, time.perf_counter()
+        self.label.shortest = f"{title}: …"
         self.label.setText(f"{title}: starting…")
         self.bar.setRange(0, 0)
         self.cancel.setEnabled(True)

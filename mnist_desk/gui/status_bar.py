@@ -3,17 +3,17 @@ the device the Train tab trains on."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from mnist_desk.core.checkpoint import describe_accuracy
+from mnist_desk.gui.elided_label import ElidedLabel
 from mnist_desk.gui.model_session import ModelSession
 
 
 class ModelStatus:
     def __init__(self, bar: QStatusBar, job_widget: QWidget) -> None:
-        self.model = self._label("modelStatus", "The current model: what the Draw tab reads with")
-        self.model.setTextFormat(Qt.TextFormat.PlainText)  # a name is never markup
+        self.model = ElidedLabel("The current model: what the Draw tab reads with", "Model: …")
+        self.model.setObjectName("modelStatus")
         self.accuracy = self._label("accuracyStatus", "The current model on the 10,000 test images")
         self.params = self._label("paramsStatus", "How many weights the current model has")
         self.device = self._label("deviceStatus", "The device the Train tab trains on")

@@ -250,3 +250,23 @@ def test_experiments_are_set_up_in_one_click(
     assert window.explorer_tab.pages.currentWidget() is window.explorer_tab.abstain
     for e in EXPERIMENTS:  # every one sets up without error
         window.set_up_experiment(e.key)
+
+
+def test_a_long_model_name_gives_way_to_a_job_in_the_status_bar(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(1100, 720)  # as in the screenshots, where the job's words were cut
+    status, progress = window.status, window.handwriting.progress
+    status.model.setText("Model: " + "a very long name for a model, " * 4)
+    progress.start("Teaching your handwriting")
+    progress.report(1, 10, "reading your digits and MNIST's test images, then training")
+    qtbot.waitUntil(lambda: progress.isVisible())
+    qtbot.wait(50)  # the status bar's layout settles
+    title = progress.label.fontMetrics().horizontalAdvance("Teaching your handwriting: …")
+    assert progress.label.width() >= title  # what the job is stays readable
+    assert status.model.width() < status.model.sizeHint().width()  # the name gave way
+    assert "a very long name" in status.model.toolTip()  # and is whole in its tooltip
+    assert "then training" in progress.label.toolTip()
+    for label in (status.accuracy, status.params, status.device):
+        assert label.width() >= label.sizeHint().width()
+    progress.finish()
