@@ -45,7 +45,7 @@ from mnist_desk.gui.network_tab import NetworkTab
 from mnist_desk.gui.recent_files import RecentFiles
 from mnist_desk.gui.runs_tab import RunsTab
 from mnist_desk.gui.status_bar import ModelStatus
-from mnist_desk.gui.threads import warm_up_training, work_threads
+from mnist_desk.gui.threads import seconds_since_input, warm_up_training, work_threads
 from mnist_desk.gui.train_tab import TrainTab
 from mnist_desk.gui.window_settings import read_window_settings, write_window_settings
 from mnist_desk.gui.workspace import Workspace
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from mnist_desk.gui.one_by_one import OneByOneDialog
 
 # (the window's attribute, tab title, icon, View menu entry): Ctrl+1 onwards in this order
+WARM_UP_IDLE_S = 1.5  # the canvas left alone this long after a digit is kept: warm up
+
 TABS = (
     ("draw_tab", "&Draw", "draw", "&Draw"),
     ("network_tab", "&Network", "network", "&Network"),
@@ -94,6 +96,8 @@ class MainWindow(QMainWindow):
         self.session.set_bundled(load_bundled_checkpoint())
         self.train_tab.show_history(self.session.checkpoint)
         self._read_settings()
+        # after the last tab is restored: starting up is no time for a second's import
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._update_actions()
         # the first forward pass sets up oneDNN's kernels (~15 ms): not on the first stroke
         QTimer.singleShot(0, self.session.predictor.warm_up)
@@ -118,7 +122,8 @@ class MainWindow(QMainWindow):
         self.train_tab.finished.connect(self._on_train_tab_finished)
         self.train_tab.device_changed.connect(self._show_device)
         self.tabs.currentChanged.connect(self._update_actions)
-        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self._warm_up_timer = QTimer(self, singleShot=True, interval=int(WARM_UP_IDLE_S * 1000))
+        self._warm_up_timer.timeout.connect(self._warm_up_when_idle)
 
     # ---- actions and menus -------------------------------------------------------------
     def action(self, name: str) -> QAction:
@@ -139,6 +144,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         builder = MenuBuilder(self, self._slot, [self.draw_tab, self.network_tab, self.panel])
         self.menu_actions = builder.build(self.recent.menu)
+        # Train and Teach are in this menu: nobody draws while it is open
+        builder.menus["Tools"].aboutToShow.connect(warm_up_training)
         tabs = [(cast(QWidget, getattr(self, attr)), text) for attr, _, _, text in TABS]
         self.tab_actions = builder.add_tab_actions(tabs, self.tabs.setCurrentWidget)
         self.appearance = str(self.settings.value("appearance", "system"))
@@ -248,7 +255,13 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot keep the drawing", str(exc))
             return
         self.panel.show_message(message)
-        warm_up_training()  # teaching is near: it need not wait for PyTorch's imports
+        self._warm_up_timer.start()  # teaching is near: warm up once the canvas rests
+
+    def _warm_up_when_idle(self) -> None:
+        if seconds_since_input() >= WARM_UP_IDLE_S:
+            warm_up_training()
+        else:
+            self._warm_up_timer.start()
 
     def _on_tabs_current_changed(self) -> None:
         if self.tabs.currentWidget() is self.train_tab:

@@ -103,23 +103,23 @@ def test_garbage_is_collected_in_the_gui_thread_only(qtbot: object, window: obje
     kept.clear()
 
 
-def test_the_train_tab_warms_up_what_the_first_optimiser_step_imports(tmp_path: Path) -> None:
-    """PyTorch's optimisers import torch._dynamo (about a second) when the first one is
-    made; showing the Train tab starts that import in the background, not before."""
+def _run_app_script(body: str, tmp_path: Path) -> str:
+    """Run `body` after making and showing a main window in a fresh offscreen app (so
+    that torch._dynamo is not already imported by other tests); its stdout."""
     script = (
         "import sys, time\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from mnist_desk.gui import create_window\n"
+        "from mnist_desk.gui import threads\n"
         "window = create_window()\n"
         "window.show()\n"
         "QApplication.processEvents()\n"
-        "print('before', 'torch._dynamo' in sys.modules)\n"
-        "window.tabs.setCurrentWidget(window.train_tab)\n"
-        "deadline = time.monotonic() + 30\n"
-        "while 'torch._dynamo' not in sys.modules and time.monotonic() < deadline:\n"
-        "    QApplication.processEvents(); time.sleep(0.05)\n"
-        "print('after', 'torch._dynamo' in sys.modules)\n"
-        "window.close()\n"
+        "def loaded(): return 'torch._dynamo' in sys.modules\n"
+        "def wait(seconds, until=lambda: False, each=lambda: None):\n"
+        "    end = time.monotonic() + seconds\n"
+        "    while time.monotonic() < end and not until():\n"
+        "        each(); QApplication.processEvents(); time.sleep(0.05)\n"
+        "print('before', loaded())\n" + body + "window.close()\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path)}  # fmt: skip
@@ -127,4 +127,33 @@ def test_the_train_tab_warms_up_what_the_first_optimiser_step_imports(tmp_path: 
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "before False" in done.stdout and "after True" in done.stdout
+    assert "before False" in done.stdout
+    return done.stdout
+
+
+def test_the_train_tab_warms_up_what_the_first_optimiser_step_imports(tmp_path: Path) -> None:
+    """PyTorch's optimisers import torch._dynamo (about a second) when the first one is
+    made; showing the Train tab starts that import in the background."""
+    out = _run_app_script(
+        "window.tabs.setCurrentWidget(window.train_tab)\n"
+        "wait(30, until=loaded)\n"
+        "print('after', loaded())\n",
+        tmp_path,
+    )
+    assert "after True" in out
+
+
+def test_a_kept_digit_warms_up_only_once_the_canvas_rests(tmp_path: Path) -> None:
+    """After a digit is kept the import waits while the user goes on drawing (it would
+    slow the readings down), and starts once the canvas has been left alone."""
+    out = _run_app_script(
+        "from tests.drawing import stroke\n"
+        "stroke(window.panel.canvas, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])\n"
+        "window.panel.keep_as(7)\n"
+        "wait(3, each=threads.note_user_input)\n"  # drawing on for three seconds
+        "print('drawing', loaded())\n"
+        "wait(30, until=loaded)\n"
+        "print('resting', loaded())\n",
+        tmp_path,
+    )
+    assert "drawing False" in out and "resting True" in out
