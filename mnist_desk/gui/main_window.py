@@ -56,11 +56,12 @@ if TYPE_CHECKING:
 # (the window's attribute, tab title, icon, View menu entry): Ctrl+1 onwards in this order
 WARM_UP_IDLE_S = 1.5  # the canvas left alone this long after a digit is kept: warm up
 
+# the tabs' Alt keys differ from the menus' (Alt+E is Edit, Alt+T is Tools)
 TABS = (
     ("draw_tab", "&Draw", "draw", "&Draw"),
     ("network_tab", "&Network", "network", "&Network"),
-    ("explorer_tab", "&Explore", "explore", "&Explore Test Set"),
-    ("train_tab", "&Train", "train", "&Train"),
+    ("explorer_tab", "E&xplore", "explore", "&Explore Test Set"),
+    ("train_tab", "Tr&ain", "train", "&Train"),
     ("runs_tab", "&Runs", "runs", "&Runs"),
 )
 

@@ -270,3 +270,16 @@ def test_a_long_model_name_gives_way_to_a_job_in_the_status_bar(
     for label in (status.accuracy, status.params, status.device):
         assert label.width() >= label.sizeHint().width()
     progress.finish()
+
+
+def test_every_alt_key_of_the_menu_bar_and_the_tabs_is_its_own(window: MainWindow) -> None:
+    """Alt+T opened the Train tab instead of the Tools menu: the two shared a key."""
+
+    def key(text: str) -> str:
+        at = text.replace("&&", "").find("&")
+        return text.replace("&&", "")[at + 1].lower() if at >= 0 else ""
+
+    titles = [a.text() for a in window.menuBar().actions()]
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    keys = [key(t) for t in titles + tabs]
+    assert all(keys) and len(set(keys)) == len(keys), dict(zip(titles + tabs, keys, strict=True))
