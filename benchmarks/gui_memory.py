@@ -10,18 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.gui_responsiveness import use_fresh_settings  # noqa: E402
 from mnist_desk.core.config import TrainConfig  # noqa: E402
 from mnist_desk.gui import create_window  # noqa: E402
 from mnist_desk.gui.app import freeze_startup_objects  # noqa: E402
@@ -54,8 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    use_fresh_settings()
     window = create_window()
     freeze_startup_objects()  # as the app does
     window.resize(1280, 800)

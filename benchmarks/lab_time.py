@@ -19,16 +19,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MNIST_DESK_RUNS", tempfile.mkdtemp(prefix="mnist-desk-runs-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QSettings
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=8)
     args = parser.parse_args()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    from benchmarks.gui_responsiveness import use_fresh_settings
     from mnist_desk.gui.app import create_application, create_window
+
+    use_fresh_settings()
 
     create_application([])
     window = create_window()

@@ -102,16 +102,14 @@ def mixed_data(
     the rest at random; without it, all at random."""
     generator = torch.Generator().manual_seed(seed)
     count = min(REHEARSAL if mnist_images is None else mnist_images, len(mnist.train_images))
-    pick = torch.randperm(len(mnist.train_images), generator=generator)
+    order = torch.randperm(len(mnist.train_images), generator=generator)
     leaning = 0 if lean is None else int(count * TARGETED)
-    if leaning:
-        assert lean is not None
-        rest = pick[count - leaning :]  # not yet picked: no image twice
+    pick = order[: count - leaning]
+    if lean is not None and leaning:
+        rest = order[count - leaning :]  # not yet picked: no image twice
         weights = torch.as_tensor(lean, dtype=torch.float64)[mnist.train_labels[rest].long()]
         extra = rest[torch.multinomial(weights + 1e-12, leaning, generator=generator)]
-        pick = torch.cat([pick[: count - leaning], extra])
-    else:
-        pick = pick[:count]
+        pick = torch.cat([pick, extra])
     share = YOUR_SHARE if share is None else share
     repeats = max(1, math.ceil(share / (1 - share) * count / max(1, len(mine[1]))))
     images = torch.from_numpy(np.repeat(mine[0], repeats, axis=0))

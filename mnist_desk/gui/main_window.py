@@ -53,9 +53,9 @@ from mnist_desk.gui.workspace import Workspace
 if TYPE_CHECKING:
     from mnist_desk.gui.one_by_one import OneByOneDialog
 
-# (the window's attribute, tab title, icon, View menu entry): Ctrl+1 onwards in this order
 WARM_UP_IDLE_S = 1.5  # the canvas left alone this long after a digit is kept: warm up
 
+# (the window's attribute, tab title, icon, View menu entry): Ctrl+1 onwards in this order;
 # the tabs' Alt keys differ from the menus' (Alt+E is Edit, Alt+T is Tools)
 TABS = (
     ("draw_tab", "&Draw", "draw", "&Draw"),

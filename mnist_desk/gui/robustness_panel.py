@@ -3,7 +3,6 @@ current model and any runs or checkpoint files beside it, with examples of the d
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint
-from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.experiments import DAMAGES as EXPERIMENT_DAMAGES
 from mnist_desk.core.experiments import ArmResult, mean_curves, why_augmentation_helps
@@ -312,14 +310,14 @@ class RobustnessPanel(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.start_experiment()
 
-    def _load_mnist(self, stop: threading.Event) -> MNIST:
-        return self.cache.get(self.data_dir(), stop=stop)
-
     def start_experiment(self) -> None:
         """Run the experiment (no question asked)."""
         if self.is_running():
             return
-        worker = ExperimentWorker(why_augmentation_helps, self._load_mnist, self.runs)
+        folder = self.data_dir()  # read here, in the GUI thread, as the run starts
+        worker = ExperimentWorker(
+            why_augmentation_helps, lambda stop: self.cache.get(folder, stop=stop), self.runs
+        )
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_experiment_finished)
         worker.failed.connect(lambda message: self.status.setText(f"Stopped: {message}"))

@@ -22,6 +22,7 @@ still run at the lowest priority.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -31,7 +32,7 @@ import torch
 
 _work_threads: int | None = None
 INPUT_HOLD_S = 1.0  # how long after a change of the drawing training leaves a core free
-_input_until = 0.0
+_last_input = -math.inf  # time.monotonic() of the last change of the drawing
 
 
 def reserve_gui_thread() -> None:
@@ -50,19 +51,19 @@ def work_threads() -> int:
 def note_user_input() -> None:
     """The user is drawing (called from the GUI thread): for the next INPUT_HOLD_S,
     training leaves a core free."""
-    global _input_until
-    _input_until = time.monotonic() + INPUT_HOLD_S
+    global _last_input
+    _last_input = time.monotonic()
 
 
 def seconds_since_input() -> float:
-    """How long ago the drawing last changed (note_user_input); very long if never."""
-    return time.monotonic() - (_input_until - INPUT_HOLD_S)
+    """How long ago the drawing last changed (note_user_input); infinite if never."""
+    return time.monotonic() - _last_input
 
 
 def training_threads() -> int:
     """How many threads training should use now: one fewer while the user draws."""
     n = work_threads()
-    return max(1, n - 1) if time.monotonic() < _input_until else n
+    return max(1, n - 1) if seconds_since_input() < INPUT_HOLD_S else n
 
 
 def enter_worker_thread(lowest_priority: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def test_training_leaves_a_core_free_for_a_while_after_each_input(
     now = [1000.0]
     monkeypatch.setattr(threads.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(threads, "work_threads", lambda: 4)
-    monkeypatch.setattr(threads, "_input_until", 0.0)  # whatever earlier tests drew
+    monkeypatch.setattr(threads, "_last_input", -math.inf)  # whatever earlier tests drew
     assert threads.training_threads() == 4
     threads.note_user_input()
     assert threads.training_threads() == 3
