@@ -12,6 +12,7 @@ from it, so every architectural choice lives here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -156,12 +157,19 @@ class _Config:
         names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - set(names), key=str)
         _check(not unknown, f"{cls.__name__} has no setting(s) {', '.join(map(str, unknown))}")
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)  # type: ignore[arg-type]
         kwargs = {key: _coerce(cls.__name__, key, hints[key], value) for key, value in data.items()}
         return cls(**kwargs)
 
     def replace(self: T, **changes: Any) -> T:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """The fields' types, resolved once per class (typing.get_type_hints evaluates every
+    annotation's string each time: most of the time of reading a run's record)."""
+    return typing.get_type_hints(cls)
 
 
 def _plain_type(hint: Any) -> tuple[Any, bool]:

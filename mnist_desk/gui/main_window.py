@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
 
     def _on_tabs_current_changed(self) -> None:
         if self.tabs.currentWidget() is self.train_tab:
-            warm_up_training()  # so that the run need not wait for PyTorch's imports
+            self.train_tab.prepare()  # so that a run need not wait for its process to start
 
     def _on_reading_updated(self) -> None:
         """The drawing, as read now, for the Explore tab's map and lab."""
@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.write_settings()
+        self.train_tab.release()
         event.accept()
 
     def _may_stop_running_work(self) -> bool:

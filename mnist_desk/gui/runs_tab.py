@@ -93,7 +93,7 @@ class RunsTab(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.refresh)
-        workspace.runs_changed.connect(self.refresh)
+        workspace.runs_changed.connect(self._on_runs_changed)
 
     @property
     def library(self) -> RunLibrary:
@@ -184,6 +184,13 @@ class RunsTab(QWidget):
 
     def hideEvent(self, event: Any) -> None:
         self._timer.stop()
+
+    def _on_runs_changed(self) -> None:
+        """Read again now if shown; if not, when shown (a run in training changes its
+        record every epoch, and reading a library of 150 runs took the GUI thread 0.1 s
+        each time)."""
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the library again and show it, keeping the selection."""

@@ -1,5 +1,7 @@
-"""CPU threads: the GUI thread predicts single-threaded, the training thread gets the rest,
-and gives one back while the user draws.
+"""CPU threads: the GUI thread predicts single-threaded, training gets the rest, and gives
+one back while the user draws. (Runs train in a process of their own, core.training_host,
+which reads the time of the last input from memory shared with it, share_input_clock;
+teaching and the lab's jobs train and evaluate in threads of this process.)
 
 Each OS thread that runs a parallel PyTorch op owns an OpenMP team. If the GUI thread ran
 even one multi-threaded prediction, its idle team would count against the CPUs and
@@ -27,12 +29,14 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 import torch
 
 _work_threads: int | None = None
 INPUT_HOLD_S = 1.0  # how long after a change of the drawing training leaves a core free
 _last_input = -math.inf  # time.monotonic() of the last change of the drawing
+_shared: Any = None  # the same, in memory shared with the training process
 
 
 def reserve_gui_thread() -> None:
@@ -53,6 +57,16 @@ def note_user_input() -> None:
     training leaves a core free."""
     global _last_input
     _last_input = time.monotonic()
+    if _shared is not None:
+        _shared.value = _last_input
+
+
+def share_input_clock(shared: Any) -> None:
+    """Also write the time of the last input into `shared.value` (a multiprocessing
+    RawValue a training process reads: gui.training_worker)."""
+    global _shared
+    shared.value = _last_input
+    _shared = shared
 
 
 def seconds_since_input() -> float:
@@ -62,7 +76,7 @@ def seconds_since_input() -> float:
 
 def training_threads() -> int:
     """How many threads training should use now: one fewer while the user draws."""
-    n = work_threads()
+    n = work_threads()  # as core.training_host.threads_for, in the training process
     return max(1, n - 1) if seconds_since_input() < INPUT_HOLD_S else n
 
 

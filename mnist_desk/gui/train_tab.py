@@ -1,5 +1,6 @@
 """The Train tab: the form, Train / Pause / Stop, live curves, progress with ETA, and a
-table of epochs. Training runs in a TrainingWorker moved to a QThread."""
+table of epochs. Training runs in a child process, spoken to by a TrainingWorker in a QThread
+(gui.training_worker)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,13 @@ from mnist_desk.gui.dataset_box import DatasetBox
 from mnist_desk.gui.live_knobs import LiveKnobs
 from mnist_desk.gui.train_form import TrainForm
 from mnist_desk.gui.training_insides import TrainingInsides
-from mnist_desk.gui.training_worker import Continuation, TrainingOutcome, TrainingWorker
+from mnist_desk.gui.training_worker import (
+    Continuation,
+    TrainingOutcome,
+    TrainingWorker,
+    prepare_host,
+    release_spare,
+)
 from mnist_desk.gui.wheel_guard import WheelGuard, guard_wheel
 from mnist_desk.gui.workspace import Workspace
 
@@ -239,6 +246,7 @@ class TrainTab(QWidget):
             return
         model_cfg, train_cfg = self.form.configs()
         name = f"{model_cfg.arch} CNN trained {time.strftime('%Y-%m-%d %H:%M')}"
+        self._set_continuation(None)  # the run that finished can go, and its process
         worker = TrainingWorker(
             model_cfg,
             train_cfg,
@@ -248,7 +256,6 @@ class TrainTab(QWidget):
             library=self.workspace.runs,
             preset=self.form.current_preset() or "custom",
         )
-        self._set_continuation(None)  # its trainer (and its copy of MNIST) can go
         self.curves.reset()
         self.insides.reset()
         self.table.setRowCount(0)
@@ -259,20 +266,23 @@ class TrainTab(QWidget):
         continuation = self._continuation
         if continuation is None or self.is_running() or not self._train_allowed:
             return
-        trainer = continuation.trainer
-        recorder = continuation.recorder
         worker = TrainingWorker(
-            trainer.model_config,
-            trainer.config,
-            name=recorder.record["name"] if recorder else self.session.name,
+            continuation.model_config,
+            continuation.train_config,
+            name=continuation.name,
             library=self.workspace.runs,
             continuation=continuation,
         )
-        self._set_continuation(None)  # until this epoch has finished too
+        self._continuation = None  # until this epoch has finished too (its host goes on)
+        self._set_continuation(None)
         self._start(worker)
 
     def _set_continuation(self, continuation: Continuation | None) -> None:
-        self._continuation = continuation
+        """The run One More Epoch goes on with; the one held before, if another, is let go
+        (its process, with its trainer and data, ends)."""
+        old, self._continuation = self._continuation, continuation
+        if old is not None and old is not continuation:
+            old.close()
         self.more_button.setVisible(self.can_train_more())
         self.more_available.emit(self.can_train_more())
 
@@ -285,14 +295,13 @@ class TrainTab(QWidget):
         worker.delay_s = self.knobs.slow.value() / 1000
         self.knobs.start(train_cfg)
         if worker.continuation is not None:  # it goes on where the schedule ended
-            self.knobs.lr.setValue(worker.continuation.trainer.last_lr)
+            self.knobs.lr.setValue(worker.continuation.last_lr)
         worker.insides_every = self.insides.every if self.insides.isVisible() else 0
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.finished.connect(self._on_worker_finished)
         worker.salvaged.connect(self._on_worker_salvaged)
         worker.failed.connect(self._on_worker_failed)
-        more = worker.continuation is not None
-        self.curves.set_epochs(train_cfg.epochs + more)
+        self.curves.set_epochs(train_cfg.epochs)
         self.curves.set_live(True)
         self._latest = None
         self._salvaged = None
@@ -341,9 +350,12 @@ class TrainTab(QWidget):
         return self._paused
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Stop and wait for the thread (for quitting); True when nothing is left running."""
+        """Stop and wait for the thread (for quitting); True when nothing is left running.
+        The finished run held for One More Epoch is let go."""
         self.stop_training()
-        return self._job.wait(timeout_ms)
+        done = self._job.wait(timeout_ms)
+        self._set_continuation(None)
+        return done
 
     # ---- worker signals (queued into this thread) ---------------------------------------
     def _on_worker_status_changed(self, text: str) -> None:
@@ -366,8 +378,7 @@ class TrainTab(QWidget):
 
     def _epochs_planned(self) -> int:
         worker = self._job.worker
-        # one more epoch: the worker takes the grown plan before its first batch
-        return worker.train_config.epochs if worker else 1
+        return worker.train_config.epochs if worker else 1  # with one more epoch, grown
 
     def _progress_text(self, m: BatchMetrics) -> str:
         epochs = self._epochs_planned()
@@ -460,8 +471,7 @@ class TrainTab(QWidget):
             self.status_label.setText("Stopped before training began.")
             return
         self.session.restore_predictor()
-        recorder = worker.recorder if worker is not None else None
-        if recorder is not None and not recorder.problem:
+        if worker is not None and worker.run_kept:
             message += (
                 "\n\nThe run is kept in the Runs tab with its last good epoch; the model you "
                 "had is still the current one."
@@ -473,6 +483,8 @@ class TrainTab(QWidget):
         QMessageBox.critical(self, "Training failed", message)
 
     def _on_job_done(self) -> None:
+        if self.isVisible():
+            prepare_host()  # the next run's process, started while nothing trains
         self.curves.refresh()  # the last batches; the progress bar is reset below
         self.curves.set_live(False)
         self.progress.setRange(0, 1)
@@ -513,6 +525,15 @@ class TrainTab(QWidget):
         folder = data.get("data_dir") or ""
         self.dataset.set_folder(folder if isinstance(folder, str) else "")
         return self.form.from_settings(data) and isinstance(folder, str)
+
+    def prepare(self) -> None:
+        """The user may train soon: start the process a run trains in, if none is ready."""
+        prepare_host()
+
+    def release(self) -> None:
+        """Quitting: let the processes held for training go."""
+        self._set_continuation(None)
+        release_spare()
 
     def shutdown_jobs(self, timeout_ms: int) -> bool:
         """Cancel the other jobs of this tab (preview loading, download); True when done."""

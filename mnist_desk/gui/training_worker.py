@@ -1,48 +1,124 @@
-"""Drives `core.training.Trainer` in a QThread and reports in plain data.
+"""Training for the Train tab: the run itself goes on in a child process of its own
+(core.training_host, which says why), and a `TrainingWorker` in a QThread passes its
+messages on as signals and the tab's controls to it.
 
-Per-batch metrics are buffered and sent as one signal twice a second, the rate at which
-the Train tab redraws: each wake-up of the GUI thread takes the GIL from training, and
-painting the curves takes a core from it (at 13 signals a second the GUI trained at 0.935
-of the CLI's speed, at 4 at 0.88 with the curves shown and 0.97 hidden,
-benchmarks/gui_responsiveness.py). Stop and pause are
-threading.Events checked between batches: a queued signal could not reach this object
-while its loop is busy. The model never leaves this thread; weights go out as CPU copies.
+Per-batch metrics come as one message twice a second, the rate at which the Train tab
+redraws (core.training_job). The weights come out as CPU copies after each epoch. A
+child process that stops answering is reported as a failure; the run's record, kept as
+it went, stays in the library.
+
+`prepare_host()` starts the next run's process ahead of time (when the Train tab is
+shown), so that a run does not wait for it to import PyTorch. With `SEPARATE_PROCESS`
+False, runs train in a thread of the app instead (the tests of the tab's logic).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-import torch
 from PySide6.QtCore import Signal
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
-from mnist_desk.core.data import MNIST, describe_bytes
+from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import MnistDeskError
-from mnist_desk.core.insides import Insides
-from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
-from mnist_desk.core.model import count_parameters
-from mnist_desk.core.runs import RunLibrary, RunRecorder, recorded
-from mnist_desk.core.training import Trainer
+from mnist_desk.core.runs import RunLibrary
+from mnist_desk.core.training_host import (
+    Host,
+    InputClock,
+    ProcessHost,
+    ThreadHost,
+    shared_clock,
+)
+from mnist_desk.core.training_job import JobResult, JobSpec, Resumable
+from mnist_desk.gui import threads
 from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
-from mnist_desk.gui.threads import training_threads
 
-EMIT_INTERVAL_S = 0.5
-INSIDES_PROBE = 128  # training images the ReLUs are watched on
+SEPARATE_PROCESS = True
+POLL_S = 0.1  # how often the worker looks for a stop or a host that has gone
+
+# one idle host, ready for the next run. Each run trains in a fresh process: one that had
+# trained before trained 2-6% slower (three runs of two epochs, side by side)
+_spare: Host | None = None
+_spare_lock = threading.Lock()
+_clock: InputClock | None = None
 
 
-@dataclass(frozen=True)
+def prepare_host() -> None:
+    """Start the process the next run will train in, unless one is ready (GUI thread)."""
+    global _spare
+    if not SEPARATE_PROCESS:
+        return
+    with _spare_lock:
+        if not _fits(_spare):
+            if _spare is not None:
+                _spare.close()
+            _spare = _new_host(MnistCache())
+
+
+def _input_clock() -> InputClock:
+    """The time of the last change of the drawing, in memory the training processes
+    read: they give a thread back while the user draws, as a thread of the app would."""
+    global _clock
+    if _clock is None:
+        _clock = shared_clock()
+        threads.share_input_clock(_clock)
+    return _clock
+
+
+def _fits(host: Host | None) -> bool:
+    """A host that can take the next run: alive, and of the kind runs train in now."""
+    return host is not None and host.alive() and isinstance(host, ProcessHost) == SEPARATE_PROCESS
+
+
+def _new_host(cache: MnistCache) -> Host:
+    if SEPARATE_PROCESS:
+        return ProcessHost(_input_clock(), threads.work_threads(), threads.INPUT_HOLD_S)
+
+    def load(data_dir: str | None, progress: Any, stop: threading.Event) -> MNIST:
+        return cache.get(data_dir, progress=progress, stop=stop)
+
+    return ThreadHost(load, threads.training_threads, lambda: threads.enter_worker_thread(False))
+
+
+def _take_host(cache: MnistCache) -> Host:
+    global _spare
+    with _spare_lock:
+        host, _spare = _spare, None
+    if _fits(host):
+        return host  # type: ignore[return-value]
+    if host is not None:
+        host.close()
+    return _new_host(cache)
+
+
+def release_spare() -> None:
+    """Let the idle host go (quitting)."""
+    global _spare
+    with _spare_lock:
+        host, _spare = _spare, None
+    if host is not None:
+        host.close()
+
+
+@dataclass
 class Continuation:
-    """A run that finished, still in memory: its trainer (weights, optimiser, data on the
-    device) and its recorder, so that it can train one more epoch."""
+    """A run that finished, still held where it trained, so that it can train one more
+    epoch: its configs as it ended, the rate its schedule ended with, its name."""
 
-    trainer: Trainer
-    recorder: RunRecorder | None
+    host: Host
+    model_config: ModelConfig
+    train_config: TrainConfig
+    last_lr: float
+    name: str
+
+    def close(self) -> None:
+        """It will not go on: its process (trainer, data) ends."""
+        self.host.close()
 
 
 @dataclass(frozen=True)
@@ -60,9 +136,9 @@ class TrainingOutcome:
 
 class TrainingWorker(Worker):
     """finished(TrainingOutcome). On failure, the checkpoint of the last good epoch (or
-    None) goes out with `salvaged` just before `failed`. The run is recorded in the runs
-    library as it goes; `run_updated` says when its record changed. It trains at normal
-    priority, with one thread fewer while the user draws (gui.threads)."""
+    None) goes out with `salvaged` just before `failed`; `run_kept` then says whether the
+    run is in the library. The run is recorded in the runs library as it goes;
+    `run_updated` says when its record changed."""
 
     lowest_priority = False
 
@@ -89,207 +165,157 @@ class TrainingWorker(Worker):
         configs given are then the run's own)."""
         super().__init__()
         self.model_config = model_config
-        self.train_config = train_config
-        self.name = name
-        self.data_dir = data_dir
-        self.cache = cache or MnistCache()
-        self.library, self.preset = library, preset
-        self.data: MNIST | None = None
-        self.pause_event = threading.Event()
-        self._last_progress = 0.0
-        self.trainer: Trainer | None = None
-        self.recorder: RunRecorder | None = None
-        # a look inside every this many batches, 0: none (set while the panel is shown,
-        # so that training with it hidden pays nothing)
-        self.insides_every = 0
-        self.delay_s = 0.0
-        self._changes_recorded = 0
         self.continuation = continuation
-        self._buffer: list[BatchMetrics] = []  # metrics not sent yet
-        self._threads = 0  # the training thread's torch threads, once it trains
+        # the run's plan: one epoch more when it goes on
+        self.train_config = (
+            dataclasses.replace(train_config, epochs=train_config.epochs + 1)
+            if continuation
+            else train_config
+        )
+        self.spec = JobSpec(
+            model_config,
+            train_config,
+            name,
+            data_dir,
+            library.folder if library is not None else None,
+            preset,
+        )
+        self.host = continuation.host if continuation else _take_host(cache or MnistCache())
+        self._lock = threading.Lock()
+        self._started = False
+        self._pending: list[tuple[Any, ...]] = []  # controls sent before the job
+        self._delay_s = 0.0
+        self._insides_every = 0
+        self._threads = 0  # the torch threads training uses (as the host last said)
+        self.run_id: str | None = None
+        self.run_kept = False
 
     # called from the GUI thread ---------------------------------------------------------
+    def _control(self, *message: Any) -> None:
+        with self._lock:
+            if self._started:
+                self.host.send(message)
+            else:
+                self._pending.append(message)
+
+    def cancel(self) -> None:
+        super().cancel()
+        self._control("stop")
+
     def stop(self) -> None:
         self.cancel()
 
     def set_paused(self, paused: bool) -> None:
-        if paused:
-            self.pause_event.set()
-        else:
-            self.pause_event.clear()
+        self._control("pause", paused)
 
     def step_once(self) -> None:
         """While paused: one more batch."""
-        if self.trainer is not None:
-            self.trainer.step_once()
+        self._control("step")
+
+    @property
+    def delay_s(self) -> float:
+        return self._delay_s
+
+    @delay_s.setter
+    def delay_s(self, seconds: float) -> None:
+        self.set_delay(seconds)
 
     def set_delay(self, seconds: float) -> None:
         """Slow motion: a pause after every batch (0: none)."""
-        self.delay_s = seconds
-        if self.trainer is not None:
-            self.trainer.delay_s = seconds
+        self._delay_s = seconds
+        self._control("delay", seconds)
+
+    @property
+    def insides_every(self) -> int:
+        """A look inside every this many batches, 0: none (set while the panel is shown,
+        so that training with it hidden pays nothing)."""
+        return self._insides_every
+
+    @insides_every.setter
+    def insides_every(self, every: int) -> None:
+        self._insides_every = every
+        self._control("insides", every)
 
     def change_settings(self, **changes: float) -> None:
         """The learning rate, weight decay or momentum, from the next batch on."""
-        if self.trainer is not None:
-            self.trainer.change_settings(**changes)
+        self._control("settings", changes)
 
     # runs in the worker thread ----------------------------------------------------------
     def work(self) -> TrainingOutcome:
+        host = self.host
+        with self._lock:
+            start = ("more",) if self.continuation is not None else ("train", self.spec)
+            sent = host.send(start)
+            for message in self._pending:
+                host.send(message)
+            self._pending.clear()
+            self._started = True
+        if not sent:
+            raise MnistDeskError("Training could not start: its process has ended.")
+        if self.continuation is None:  # until the process says more (a second or two)
+            self.status_changed.emit("Starting…")
         try:
-            return self._train()
-        except BaseException as exc:
-            if self.recorder is not None:
-                self.recorder.finish("failed", message=str(exc) or type(exc).__name__)
-                self.run_updated.emit(self.recorder.id)
-            if isinstance(exc, MnistDeskError):
-                self.salvaged.emit(self._last_good_checkpoint())
+            result = self._relay(host)
+        except BaseException:
+            host.close()
             raise
-
-    def _train(self) -> TrainingOutcome:
-        if self.continuation is not None:
-            trainer, metrics = self._continue(self.continuation)
-        else:
-            if self.cache.cached(self.data_dir) is None:
-                self.status_changed.emit("Loading MNIST…")
-            self.data = self.cache.get(
-                self.data_dir, progress=self._on_download_progress, stop=self.stop_event
-            )
-            if self.stop_event.is_set():
-                return TrainingOutcome(None, None, stopped=True)
-            self.status_changed.emit("Preparing…")
-            self.trainer = trainer = Trainer(
-                self.model_config,
-                self.train_config,
-                self.data,
-                stop_event=self.stop_event,
-                pause_event=self.pause_event,
-            )
-            metrics = self._start_record(trainer)
-            self.status_changed.emit("Training")
-        trainer.delay_s = self.delay_s
-        trainer.between_batches = self._between_batches
-        self._threads = torch.get_num_threads()
-        insides = Insides(trainer.model, trainer.probe_images(INSIDES_PROBE))
-        buffer = self._buffer
-        buffer.clear()
-        last_emit = time.perf_counter()
-        for m in metrics:
-            if isinstance(m, EpochMetrics):
-                self._flush(buffer)
-                self.epoch_finished.emit(m, trainer.state_dict_cpu())
-                if self.recorder is not None:
-                    self.run_updated.emit(self.recorder.id)
-                continue
-            buffer.append(m)
-            self._record_changes(trainer)
-            every = self.insides_every
-            if every and m.batch % every == 0:
-                self.insides_ready.emit(insides.snapshot(trainer.model, m.progress, trainer.lr))
-            now = time.perf_counter()
-            # paused (a batch at a time) or slowed down: every batch is worth showing
-            if now - last_emit >= EMIT_INTERVAL_S or self.pause_event.is_set() or trainer.delay_s:
-                self._flush(buffer)
-                last_emit = now
-        self._flush(buffer)
-        if trainer.test_result is None:  # stopped mid-epoch: judge the weights as they are
-            self.status_changed.emit("Evaluating…")
-        trainer.evaluate_test()
-        checkpoint = trainer.to_checkpoint(self.name)
-        return self._finish_record(checkpoint, trainer.stopped)
-
-    def _continue(
-        self, continuation: Continuation
-    ) -> tuple[Trainer, Iterable[BatchMetrics | EpochMetrics]]:
-        """One more epoch of a finished run, at the rate its schedule ended with."""
-        self.trainer = trainer = continuation.trainer
-        trainer.stop_event, trainer.pause_event = self.stop_event, self.pause_event
-        lr = trainer.add_epochs(1)
-        self.train_config = trainer.config
-        self._changes_recorded = len(trainer.changes)
-        self.recorder = recorder = continuation.recorder
-        near_zero = " (near zero: raise it under While it trains to see it learn)"
-        self.status_changed.emit(
-            f"Training · epoch {trainer.config.epochs} at learning rate {lr:.3g}, "
-            f"where the schedule ended{near_zero if lr < 1e-5 else ''}"
-        )
-        if recorder is None:
-            return trainer, trainer
-        recorder.extend(1, lr)
-        self.run_updated.emit(recorder.id)
-        return trainer, recorded(trainer, recorder, self.name)
-
-    def _between_batches(self) -> None:
-        """Before each batch: what a pause is about to hold is shown first; one thread
-        fewer while the user draws, all again after."""
-        if self.pause_event.is_set():
-            self._flush(self._buffer)
-        wanted = training_threads()
-        if wanted != self._threads:
-            torch.set_num_threads(wanted)
-            self._threads = wanted
-
-    def _record_changes(self, trainer: Trainer) -> None:
-        """Settings changed during the run go into its record, with their batch."""
-        while self._changes_recorded < len(trainer.changes):
-            change = trainer.changes[self._changes_recorded]
-            self._changes_recorded += 1
-            if self.recorder is not None:
-                self.recorder.add_event({"kind": "settings changed", **change})
-            self.status_changed.emit(
-                "Training · changed at batch {:.0f}: {}".format(
-                    change["batch"],
-                    ", ".join(f"{k} {v:g}" for k, v in change.items() if k != "batch"),
-                )
-            )
-
-    def _start_record(self, trainer: Trainer) -> Iterable[BatchMetrics | EpochMetrics]:
-        """The run in the library, if one can be made; the metrics, recorded as they come."""
-        if self.library is None:
-            return trainer
-        try:
-            self.recorder = RunRecorder.create(
-                self.library,
-                self.model_config,
-                self.train_config,
-                name=self.name,
-                preset=self.preset,
-                device=trainer.describe(),
-                params=count_parameters(trainer.model),
-            )
-        except OSError as exc:
-            self.status_changed.emit(f"Training (not recorded: {exc.strerror or exc})")
-            return trainer
-        self.run_updated.emit(self.recorder.id)
-        return recorded(trainer, self.recorder, self.name)
-
-    def _finish_record(self, checkpoint: Checkpoint, stopped: bool) -> TrainingOutcome:
-        recorder = self.recorder
-        trainer = self.trainer
-        more = None if stopped or trainer is None else Continuation(trainer, recorder)
-        if recorder is None:
+        more = result.more
+        if more is None:
+            host.close()
             return TrainingOutcome(
-                checkpoint, None, stopped, "the run could not be recorded", continuation=more
+                result.checkpoint, result.run_id, result.stopped, result.record_problem
             )
-        recorder.finish("stopped" if stopped else "finished", checkpoint if stopped else None)
-        self.run_updated.emit(recorder.id)
-        run_id = None if recorder.problem else recorder.id
-        return TrainingOutcome(checkpoint, run_id, stopped, recorder.problem, more)
+        return TrainingOutcome(
+            result.checkpoint,
+            result.run_id,
+            result.stopped,
+            result.record_problem,
+            Continuation(host, more.model_config, more.train_config, more.last_lr, more.name),
+        )
 
-    def _on_download_progress(self, done: int, total: int, what: str) -> None:
-        now = time.perf_counter()
-        if now - self._last_progress >= EMIT_INTERVAL_S or done == total:
-            self._last_progress = now
-            self.status_changed.emit(f"Downloading MNIST: {describe_bytes(done, total)} ({what})")
+    def _relay(self, host: Host) -> JobResult:
+        """Pass the host's messages on as signals until the run ends."""
+        conn = host.conn
+        while True:
+            try:
+                if not conn.poll(POLL_S):
+                    if not host.alive():
+                        raise self._gone(host)
+                    continue
+                kind, *payload = conn.recv()
+            except (EOFError, OSError):
+                raise self._gone(host) from None
+            if kind == "batches":
+                self.batches_ready.emit(payload[0])
+            elif kind == "epoch":
+                self.epoch_finished.emit(payload[0], payload[1])
+            elif kind == "status":
+                self.status_changed.emit(payload[0])
+            elif kind == "run":
+                self.run_id = payload[0]
+                self.run_updated.emit(payload[0])
+            elif kind == "insides":
+                self.insides_ready.emit(payload[0])
+            elif kind == "threads":
+                self._threads = payload[0]
+            elif kind == "salvaged":
+                self.salvaged.emit(payload[0])
+            elif kind == "failed":
+                self.run_kept = bool(payload[1])
+                raise MnistDeskError(payload[0])
+            elif kind == "finished":
+                result: JobResult = payload[0]
+                return result
 
-    def _flush(self, buffer: list[BatchMetrics]) -> None:
-        if buffer:
-            self.batches_ready.emit(list(buffer))
-            buffer.clear()
+    def _gone(self, host: Host) -> MnistDeskError:
+        code = host.exit_code()
+        how = f" (exit code {code})" if code is not None else ""
+        kept = "; the run is kept in the Runs tab up to its last epoch" if self.run_id else ""
+        self.run_kept = self.run_id is not None
+        return MnistDeskError(
+            f"The training process ended unexpectedly{how}{kept}. Its memory may have run "
+            "out, or it was stopped from outside the app."
+        )
 
-    def _last_good_checkpoint(self) -> Checkpoint | None:
-        trainer = self.trainer
-        if trainer is None or not trainer.history:
-            return None
-        trainer.evaluate_test()
-        return trainer.to_checkpoint(self.name)
+
+__all__ = ["Continuation", "Resumable", "TrainingOutcome", "TrainingWorker", "prepare_host"]

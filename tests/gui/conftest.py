@@ -41,6 +41,17 @@ def isolated_settings(tmp_path: Path) -> Iterator[Path]:
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def training_in_a_thread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs train in a thread of the test process, through the same pipe and messages as
+    the app's child process (which would cost each test seconds to start, and which a
+    monkeypatch cannot reach); tests marked `training_process` use the child process."""
+    from mnist_desk.gui import training_worker
+
+    if request.node.get_closest_marker("training_process") is None:
+        monkeypatch.setattr(training_worker, "SEPARATE_PROCESS", False)
+
+
 @pytest.fixture
 def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     from mnist_desk.gui import create_window

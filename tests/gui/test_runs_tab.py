@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
-from mnist_desk.core.runs import Limits
+from mnist_desk.core.runs import Limits, Run
 from mnist_desk.gui import dialogs
 from mnist_desk.gui.main_window import MainWindow
 from tests.gui.lookup import current
@@ -172,3 +172,28 @@ def test_the_wheel_scrolls_the_form_not_an_unfocused_value(
     qtbot.waitUntil(gamma.hasFocus)
     QApplication.sendEvent(gamma, event)
     assert gamma.value() != before  # type: ignore[union-attr]
+
+
+def test_the_library_is_read_again_only_while_the_runs_tab_is_shown(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run in training changes its record every epoch: a hidden Runs tab waits until
+    it is shown instead of reading the whole library each time."""
+    tab = window.runs_tab
+    library = window.workspace.runs
+    reads: list[int] = []
+    real_runs = library.runs
+
+    def counted() -> list[Run]:
+        reads.append(1)
+        return real_runs()
+
+    monkeypatch.setattr(library, "runs", counted)
+    window.tabs.setCurrentWidget(window.draw_tab)
+    window.workspace.runs_changed.emit()
+    assert reads == []
+    window.tabs.setCurrentWidget(tab)
+    assert reads
+    shown = len(reads)
+    window.workspace.runs_changed.emit()
+    assert len(reads) == shown + 1

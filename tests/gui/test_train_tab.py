@@ -290,13 +290,15 @@ def test_step_slow_motion_and_settings_changed_while_training(
         qtbot.waitUntil(lambda: tab.curves.batch_count() == target, timeout=5000)  # noqa: B023
     assert tab.curves.batch_count() == held + 3  # one batch a click
     # a new learning rate, from the next batch on, noted in the run's record
+    worker = tab._job.worker
+    assert worker is not None
+    rates: list[float] = []
+    worker.batches_ready.connect(lambda batches: rates.extend(b.lr for b in batches))
     knobs.lr.setValue(0.0005)
     knobs.apply.click()
     knobs.step.click()
     qtbot.waitUntil(lambda: tab.curves.batch_count() == held + 4, timeout=5000)
-    worker = tab._job.worker
-    assert worker is not None and worker.trainer is not None
-    assert worker.trainer.lr == pytest.approx(0.0005)
+    assert rates == [pytest.approx(0.0005)]  # the very next batch trained at it
     knobs.slow.setValue(0)
     tab.toggle_pause()
     qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
