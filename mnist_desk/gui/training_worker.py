@@ -105,6 +105,12 @@ def release_spare() -> None:
         host.close()
 
 
+class _DidNotStart(MnistDeskError):
+    def __init__(self, code: int | None) -> None:
+        super().__init__("the training process ended before it started")
+        self.code = code
+
+
 @dataclass
 class Continuation:
     """A run that finished, still held where it trained, so that it can train one more
@@ -180,10 +186,12 @@ class TrainingWorker(Worker):
             library.folder if library is not None else None,
             preset,
         )
-        self.host = continuation.host if continuation else _take_host(cache or MnistCache())
+        self.cache = cache or MnistCache()
+        self.host = continuation.host if continuation else _take_host(self.cache)
         self._lock = threading.Lock()
         self._started = False
-        self._pending: list[tuple[Any, ...]] = []  # controls sent before the job
+        self._controls: list[tuple[Any, ...]] = []  # every control, to send again if need be
+        self._heard = False  # whether the host has said anything yet
         self._delay_s = 0.0
         self._insides_every = 0
         self._threads = 0  # the torch threads training uses (as the host last said)
@@ -193,10 +201,9 @@ class TrainingWorker(Worker):
     # called from the GUI thread ---------------------------------------------------------
     def _control(self, *message: Any) -> None:
         with self._lock:
+            self._controls.append(message)
             if self._started:
                 self.host.send(message)
-            else:
-                self._pending.append(message)
 
     def cancel(self) -> None:
         super().cancel()
@@ -243,19 +250,13 @@ class TrainingWorker(Worker):
     # runs in the worker thread ----------------------------------------------------------
     def work(self) -> TrainingOutcome:
         host = self.host
-        with self._lock:
-            start = ("more",) if self.continuation is not None else ("train", self.spec)
-            sent = host.send(start)
-            for message in self._pending:
-                host.send(message)
-            self._pending.clear()
-            self._started = True
-        if not sent:
-            raise MnistDeskError("Training could not start: its process has ended.")
-        if self.continuation is None:  # until the process says more (a second or two)
-            self.status_changed.emit("Starting…")
+        self._start_on(host)
         try:
-            result = self._relay(host)
+            try:
+                result = self._relay(host)
+            except _DidNotStart as exc:
+                host = self._fall_back(exc.code)
+                result = self._relay(host)
         except BaseException:
             host.close()
             raise
@@ -273,6 +274,35 @@ class TrainingWorker(Worker):
             Continuation(host, more.model_config, more.train_config, more.last_lr, more.name),
         )
 
+    def _start_on(self, host: Host) -> None:
+        """Send the job, then every control given so far, in order."""
+        with self._lock:
+            self.host = host
+            start = ("more",) if self.continuation is not None else ("train", self.spec)
+            sent = host.send(start)
+            for message in self._controls:
+                host.send(message)
+            self._started = True
+        if not sent and not isinstance(host, ProcessHost):
+            raise MnistDeskError("Training could not start: its process has ended.")
+        if self.continuation is None:  # until the process says more (a second or two)
+            self.status_changed.emit("Starting…")
+
+    def _fall_back(self, code: int | None) -> Host:
+        """A training process that ended before it said anything will not start at all
+        here (a main module it cannot import again, a sandbox that forbids processes):
+        runs train in a thread of the app from now on."""
+        global SEPARATE_PROCESS
+        SEPARATE_PROCESS = False
+        self.host.close()
+        host = _new_host(self.cache)
+        how = f" (exit code {code})" if code is not None else ""
+        self._start_on(host)
+        self.status_changed.emit(
+            f"Training in the app's own process: a separate one could not start{how}"
+        )
+        return host
+
     def _relay(self, host: Host) -> JobResult:
         """Pass the host's messages on as signals until the run ends."""
         conn = host.conn
@@ -285,6 +315,7 @@ class TrainingWorker(Worker):
                 kind, *payload = conn.recv()
             except (EOFError, OSError):
                 raise self._gone(host) from None
+            self._heard = True
             if kind == "batches":
                 self.batches_ready.emit(payload[0])
             elif kind == "epoch":
@@ -309,6 +340,8 @@ class TrainingWorker(Worker):
 
     def _gone(self, host: Host) -> MnistDeskError:
         code = host.exit_code()
+        if not self._heard and self.continuation is None and isinstance(host, ProcessHost):
+            return _DidNotStart(code)
         how = f" (exit code {code})" if code is not None else ""
         kept = "; the run is kept in the Runs tab up to its last epoch" if self.run_id else ""
         self.run_kept = self.run_id is not None

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.core.config import TrainConfig
-from mnist_desk.core.training_host import ProcessHost
+from mnist_desk.core.training_host import ProcessHost, ThreadHost
 from mnist_desk.gui import threads, training_worker
 from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.training_worker import TrainingWorker
@@ -158,3 +158,32 @@ def test_the_next_runs_process_starts_when_the_train_tab_is_shown(
     assert training_worker._spare is spare  # one is enough
     training_worker.release_spare()
     qtbot.waitUntil(lambda: not spare.alive(), timeout=15000)
+
+
+def test_where_a_training_process_cannot_start_the_app_trains_in_a_thread(
+    qtbot: QtBot, window: MainWindow, small_mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training_worker, "SEPARATE_PROCESS", True)  # restored afterwards
+    real_new_host = training_worker._new_host
+
+    def dead_on_arrival(cache: object) -> object:
+        host = real_new_host(cache)  # type: ignore[arg-type]
+        if isinstance(host, ProcessHost):
+            host.process.kill()  # as a process that cannot import its main module ends
+        return host
+
+    monkeypatch.setattr(training_worker, "_new_host", dead_on_arrival)
+    messages: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text)
+    )
+    tab = window.train_tab
+    worker = _train(window, small_mnist_dir, TrainConfig(epochs=1))
+    statuses: list[str] = []
+    worker.status_changed.connect(statuses.append)
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=90000)
+    assert messages == [] and isinstance(worker.host, ThreadHost)
+    assert any("a separate one could not start" in s for s in statuses)
+    assert window.workspace.runs.runs()[-1].status == "finished"
+    assert tab.curves.batch_count() == 47 and tab.table.rowCount() == 1
+    assert not training_worker.SEPARATE_PROCESS  # the next runs go straight to a thread
