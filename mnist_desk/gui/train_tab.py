@@ -267,9 +267,9 @@ class TrainTab(QWidget):
         if continuation is None or self.is_running() or not self._train_allowed:
             return
         worker = TrainingWorker(
-            continuation.model_config,
-            continuation.train_config,
-            name=continuation.name,
+            continuation.run.model_config,
+            continuation.run.train_config,
+            name=continuation.run.name,
             library=self.workspace.runs,
             continuation=continuation,
         )
@@ -295,7 +295,7 @@ class TrainTab(QWidget):
         worker.delay_s = self.knobs.slow.value() / 1000
         self.knobs.start(train_cfg)
         if worker.continuation is not None:  # it goes on where the schedule ended
-            self.knobs.lr.setValue(worker.continuation.last_lr)
+            self.knobs.lr.setValue(worker.continuation.run.last_lr)
         worker.insides_every = self.insides.every if self.insides.isVisible() else 0
         worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.finished.connect(self._on_worker_finished)

@@ -113,14 +113,11 @@ class _DidNotStart(MnistDeskError):
 
 @dataclass
 class Continuation:
-    """A run that finished, still held where it trained, so that it can train one more
-    epoch: its configs as it ended, the rate its schedule ended with, its name."""
+    """A run that finished, still held where it trained (`host`), so that it can train
+    one more epoch: what it would go on with (`run`)."""
 
     host: Host
-    model_config: ModelConfig
-    train_config: TrainConfig
-    last_lr: float
-    name: str
+    run: Resumable
 
     def close(self) -> None:
         """It will not go on: its process (trainer, data) ends."""
@@ -271,7 +268,7 @@ class TrainingWorker(Worker):
             result.run_id,
             result.stopped,
             result.record_problem,
-            Continuation(host, more.model_config, more.train_config, more.last_lr, more.name),
+            Continuation(host, more),
         )
 
     def _start_on(self, host: Host) -> None:
@@ -351,4 +348,4 @@ class TrainingWorker(Worker):
         )
 
 
-__all__ = ["Continuation", "Resumable", "TrainingOutcome", "TrainingWorker", "prepare_host"]
+__all__ = ["Continuation", "TrainingOutcome", "TrainingWorker", "prepare_host"]
