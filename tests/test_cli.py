@@ -455,3 +455,28 @@ def test_robustness_refuses_levels_out_of_range_and_unknown_damage() -> None:
     bad = _run("robustness", "--damage", "blur", "--levels", "1,x")
     assert bad.returncode == 1 and "numbers separated by commas" in bad.stderr
     assert _run("robustness", "--damage", "melting").returncode == 2
+
+
+def test_the_collector_is_off_while_starting_and_on_for_a_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Starting up frees almost nothing, so the cyclic collector is off until a command
+    runs (the app collects in its GUI thread); it is on again afterwards."""
+    import gc
+
+    from mnist_desk import cli
+
+    seen: dict[str, bool] = {}
+    monkeypatch.setattr(cli, "_gui", lambda _checkpoint: seen.setdefault("app", gc.isenabled()))
+    monkeypatch.setattr(cli, "_summary", lambda _args: seen.setdefault("summary", gc.isenabled()))
+    was_on = gc.isenabled()  # off after a GUI test: the app's collector turns it off
+    gc.enable()
+    try:
+        main([])
+        assert gc.isenabled()
+        main(["summary"])
+        assert seen == {"app": False, "summary": True}
+        assert gc.isenabled()
+    finally:
+        if not was_on:
+            gc.disable()
