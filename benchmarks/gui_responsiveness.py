@@ -6,8 +6,9 @@
      p95, with the mouse at 60 Hz and at 125 Hz, idle and while training on the CPU;
   3. event-loop lag while training, with the Train tab's live curves on screen: how late a
      10 ms timer fires (p50, p99, max);
-  4. training throughput in the GUI against `mnist-desk train` on the same settings, run
-     alternately (CLI, GUI, CLI, GUI, ...) so that background load falls on both.
+  4. training throughput in the GUI against `mnist-desk train` on the same settings, one
+     run of each per round in rotating order, as ratios within each round (the host's
+     speed drifts by up to 30% in an hour; within a round the drift cancels).
 
 Run:  python benchmarks/gui_responsiveness.py [--epochs 2] [--rounds 2]
 MNIST is found as the app finds it (MNIST_DESK_DATA, the cache, a download).
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
@@ -336,25 +338,53 @@ def measure_lag(window: MainWindow, epochs: int) -> None:
     )
 
 
+def alternate(arms: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Each arm's samples/s once per round, the order rotated from round to round, so that
+    no arm always runs first or last; runs of one round are minutes apart at most, and a
+    ratio within a round cancels the host's drift (the speed here drifts by 30%)."""
+    speeds: dict[str, list[float]] = {name: [] for name in arms}
+    names = list(arms)
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            speeds[name].append(arms[name]())
+    return speeds
+
+
+def ratios(speeds: dict[str, list[float]], name: str, base: str = "cli") -> str:
+    """The median over rounds of each round's ratio to the base arm, with their spread."""
+    per_round = [a / b for a, b in zip(speeds[name], speeds[base], strict=True)]
+    q1, median, q3 = np.percentile(per_round, [25, 50, 75])
+    return (
+        f"{median:.2f} of the CLI (rounds {min(per_round):.2f}-{max(per_round):.2f}, "
+        f"middle half {q1:.2f}-{q3:.2f})"
+    )
+
+
 def measure_throughput(window: MainWindow, epochs: int, rounds: int) -> None:
-    cli, gui, gui_cpu, drawn = [], [], [], []
-    for _ in range(rounds):
-        cli.append(cli_throughput(epochs))
+    gui_cpu: list[float] = []
+
+    def train_tab() -> float:
         sps, cpu, _ = gui_training(window, epochs, probe=False)
-        gui.append(sps)
         gui_cpu.append(cpu)
-        drawn.append(gui_training(window, epochs, probe=False, tab="draw")[0])
-    c, g, d = statistics.median(cli), statistics.median(gui), statistics.median(drawn)
-    print(
-        f"4. training throughput, {epochs} epochs x {rounds} rounds: CLI {c:,.0f} "
-        f"samples/s, GUI {g:,.0f} samples/s -> GUI/CLI = {g / c:.2f} (target >= 0.95); "
-        f"with the Draw tab shown instead {d:,.0f} -> {d / c:.2f}"
+        return sps
+
+    speeds = alternate(
+        {
+            "cli": lambda: cli_throughput(epochs),
+            "train tab": train_tab,
+            "draw tab": lambda: gui_training(window, epochs, probe=False, tab="draw")[0],
+        },
+        rounds,
     )
     print(
-        f"   per round: CLI {', '.join(f'{v:,.0f}' for v in cli)}; "
-        f"GUI {', '.join(f'{v:,.0f}' for v in gui)}; "
-        f"Draw tab {', '.join(f'{v:,.0f}' for v in drawn)}"
+        f"4. training throughput, {epochs} epochs x {rounds} rounds (target >= 0.95): "
+        f"CLI {statistics.median(speeds['cli']):,.0f} samples/s (median)"
     )
+    for name in ("train tab", "draw tab"):
+        print(f"   GUI, {name} shown: {ratios(speeds, name)}")
+    for name, values in speeds.items():
+        print(f"   {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
     print(f"   the GUI thread used {100 * statistics.median(gui_cpu):.1f}% of one core meanwhile")
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gui_responsiveness import (
+    alternate,
     cli_throughput,
     create_window,
     gui_training,
+    ratios,
     use_fresh_settings,
 )
 
@@ -35,21 +37,29 @@ def main() -> int:
     window.resize(1100, 720)
     window.show()
     tab = window.train_tab
-    speeds: dict[str, list[float]] = {"cli": [], "hidden": [], "shown": []}
-    for _ in range(args.rounds):
-        speeds["cli"].append(cli_throughput(args.epochs))
-        tab.views.setCurrentWidget(tab.curves)
-        speeds["hidden"].append(gui_training(window, args.epochs, probe=False)[0])
-        tab.views.setCurrentWidget(tab.insides)
-        speeds["shown"].append(gui_training(window, args.epochs, probe=False)[0])
-        looks = len(tab.insides.snapshots)
-    cli = statistics.mean(speeds["cli"])
-    print(f"seed recipe, {args.epochs} epochs, {args.rounds} rounds (samples/s, means):")
-    print(f"  mnist-desk train              {cli:8.0f}")
+    looks: list[int] = []
+
+    def insides(shown: bool) -> float:
+        tab.views.setCurrentWidget(tab.insides if shown else tab.curves)
+        sps = gui_training(window, args.epochs, probe=False)[0]
+        if shown:
+            looks.append(len(tab.insides.snapshots))
+        return sps
+
+    speeds = alternate(
+        {
+            "cli": lambda: cli_throughput(args.epochs),
+            "hidden": lambda: insides(False),
+            "shown": lambda: insides(True),
+        },
+        args.rounds,
+    )
+    print(f"seed recipe, {args.epochs} epochs, {args.rounds} rounds (samples/s, medians):")
+    print(f"  mnist-desk train              {statistics.median(speeds['cli']):8.0f}")
     for name in ("hidden", "shown"):
-        s = statistics.mean(speeds[name])
-        print(f"  GUI, insides {name:<7}         {s:8.0f}   {s / cli:.2f} of the CLI")
-    print(f"  looks inside in the last shown run: {looks}")
+        s = statistics.median(speeds[name])
+        print(f"  GUI, insides {name:<7}         {s:8.0f}   {ratios(speeds, name)}")
+    print(f"  looks inside per shown run: {looks}")
     window.session.dirty = False
     window.close()
     del app
