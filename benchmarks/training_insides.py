@@ -60,6 +60,8 @@ def main() -> int:
         s = statistics.median(speeds[name])
         print(f"  GUI, insides {name:<7}         {s:8.0f}   {ratios(speeds, name)}")
     print(f"  looks inside per shown run: {looks}")
+    for name, values in speeds.items():
+        print(f"  {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
     window.session.dirty = False
     window.close()
     del app
