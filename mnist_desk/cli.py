@@ -187,10 +187,10 @@ def _escape(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Starting up creates a few million objects (PyTorch's modules above all) and frees
-    # almost none, so the cyclic collector's passes over them are wasted: 0.18 s of the
-    # app's launch. A command turns it back on before it runs; the app collects in its GUI
-    # thread from its start on (gui.garbage).
+    # Starting up creates some 300,000 objects that live as long as the process (PyTorch's
+    # modules above all) and frees almost none, so the cyclic collector's passes over them
+    # are wasted: about 0.2 s of the app's launch. A command turns it back on before it
+    # runs; the app collects in its GUI thread from its start on (gui.garbage).
     collecting = gc.isenabled()
     gc.disable()
     try:
