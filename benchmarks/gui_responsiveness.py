@@ -351,15 +351,15 @@ def alternate(arms: dict[str, Callable[[], float]], rounds: int) -> dict[str, li
     return speeds
 
 
-def ratios(speeds: dict[str, list[float]], name: str, base: str = "cli") -> str:
-    """The median over rounds of each round's ratio to the base arm, with their spread;
+def ratios(speeds: dict[str, list[float]], name: str) -> str:
+    """The median over rounds of each round's ratio to the CLI's run, with their spread;
     and the ratio of the two arms' fastest runs: other load on the host only ever slows a
     run down, so the fastest is the one least disturbed (as timeit takes the minimum)."""
-    per_round = [a / b for a, b in zip(speeds[name], speeds[base], strict=True)]
+    per_round = [a / b for a, b in zip(speeds[name], speeds["cli"], strict=True)]
     q1, median, q3 = np.percentile(per_round, [25, 50, 75])
     return (
         f"{median:.2f} of the CLI (rounds {min(per_round):.2f}-{max(per_round):.2f}, "
-        f"middle half {q1:.2f}-{q3:.2f}); fastest runs {max(speeds[name]) / max(speeds[base]):.2f}"
+        f"middle half {q1:.2f}-{q3:.2f}); fastest runs {max(speeds[name]) / max(speeds['cli']):.2f}"
     )
 
 
