@@ -29,12 +29,19 @@ StepResult = tuple[torch.Tensor, torch.Tensor]  # loss (scalar), correct count (
 NO_DIGIT = -1  # the label of a training drawing that is no digit at all
 
 
-def loss_and_correct(out: torch.Tensor, y: torch.Tensor, label_smoothing: float) -> StepResult:
+def loss_and_correct(
+    out: torch.Tensor, y: torch.Tensor, label_smoothing: float, *, digits_only: bool = False
+) -> StepResult:
     """Cross-entropy with label smoothing against each label; a label of NO_DIGIT asks
     for no digit at all, the uniform distribution over the ten (outlier exposure,
     Hendrycks et al. 2019), so that letters and scribbles are read with low confidence.
     Correct: the digit read for a digit; for no digit, a top probability under one half.
-    With only digits this is exactly F.cross_entropy with label smoothing."""
+    With only digits this is F.cross_entropy with label smoothing; `digits_only` (the
+    caller knows there is no NO_DIGIT among its labels) computes it so, in two operations
+    instead of fifteen, forward and backward: 0.14 ms a step less on this CPU."""
+    if digits_only:
+        loss = F.cross_entropy(out, y, label_smoothing=label_smoothing)
+        return loss, (out.argmax(dim=1) == y).sum()
     known = y >= 0
     logp = F.log_softmax(out, dim=1)
     classes = out.shape[1]
@@ -63,12 +70,29 @@ class EagerStep:
     ) -> None:
         """With `autocast` (bfloat16), the forward pass runs in that type where PyTorch's
         autocast allows; weights, gradients, the optimiser and the loss stay float32."""
-        self.model, self.images, self.labels = model, images, labels
+        self.model, self.images, self.labels = model, images, labels  # model: see below
         self.autocast = autocast
         self.label_smoothing = label_smoothing
         self.memory_format = memory_format
+        self.digits_only = bool((labels >= 0).all())  # no NO_DIGIT drawing among them
         # zeroing in place keeps .grad the same tensors a captured graph writes into
         self.keep_grad_tensors = keep_grad_tensors
+
+    @property
+    def model(self) -> nn.Module:
+        return self._model
+
+    @model.setter
+    def model(self, model: nn.Module) -> None:
+        # the parameters listed once: walking the modules for them every step cost
+        # 0.08 ms a step, 2-3% of the seed CNN's step on this CPU
+        self._model, self._params = model, list(model.parameters())
+
+    def inputs(self, idx: torch.Tensor, aug: Augmentation | None) -> torch.Tensor:
+        """The network's input for these training images: gathered, augmented and
+        normalised, in the training memory format. Each image is augmented on its own, so
+        the inputs of many batches at once are, image for image, those of each batch."""
+        return apply(self.images[idx], aug).contiguous(memory_format=self.memory_format)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The model's output for a batch, in float32 whatever the forward pass ran in."""
@@ -80,10 +104,19 @@ class EagerStep:
             out = self.model(x)
         return out.float()
 
-    def __call__(self, idx: torch.Tensor, aug: Augmentation | None) -> StepResult:
-        x = apply(self.images[idx], aug).contiguous(memory_format=self.memory_format)
-        loss, correct = loss_and_correct(self.forward(x), self.labels[idx], self.label_smoothing)
-        for p in self.model.parameters():
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> StepResult:
+        """The batch's loss and its count of right answers."""
+        return loss_and_correct(out, y, self.label_smoothing, digits_only=self.digits_only)
+
+    def __call__(
+        self, idx: torch.Tensor, aug: Augmentation | None, x: torch.Tensor | None = None
+    ) -> StepResult:
+        """One step on the training images `idx`; `x`, where given, is their input
+        (`inputs(idx, aug)`, made ahead with other batches')."""
+        if x is None:
+            x = self.inputs(idx, aug)
+        loss, correct = self.loss(self.forward(x), self.labels[idx])
+        for p in self._params:
             if p.grad is not None:
                 if self.keep_grad_tensors:
                     p.grad.zero_()
@@ -122,7 +155,7 @@ class CapturedStep:
     def _forward_backward(self) -> StepResult:
         e = self.eager
         x = apply(e.images[self.idx], self.aug).contiguous(memory_format=e.memory_format)
-        loss, correct = loss_and_correct(e.forward(x), e.labels[self.idx], e.label_smoothing)
+        loss, correct = e.loss(e.forward(x), e.labels[self.idx])
         loss.backward()
         return loss.detach(), correct
 

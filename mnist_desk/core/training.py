@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import threading
 import time
@@ -35,7 +36,11 @@ from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.core.model import build_model
 from mnist_desk.core.steps import CapturedStep, EagerStep, StepResult
 
-VAL_SPLIT_SEED = 20241126  # one fixed validation split, whatever the training seed
+VAL_SPLIT_SEED = 20241126
+# batches whose inputs an eager step makes together: one pass that gathers and augments
+# 1,024 images costs about half as much per image as 16 passes over 64 (0.09 against
+# 0.17 ms a batch on this CPU, 3-5% of a step); a captured CUDA graph does its own
+INPUT_CHUNK = 16  # one fixed validation split, whatever the training seed
 
 
 def split_train_val(n: int, val_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,6 +132,31 @@ class WeightAverage:
         for mine, theirs in self._pairs:
             if not mine.is_floating_point():
                 mine.copy_(theirs)
+
+
+class _ChunkedInputs:
+    """The inputs of an epoch's batches for an eager step, made INPUT_CHUNK batches at
+    a time, each when its first batch asks."""
+
+    def __init__(
+        self, step: EagerStep, perm: torch.Tensor, aug: Augmentation | None, batch_size: int
+    ) -> None:
+        self.step, self.perm, self.aug, self.batch_size = step, perm, aug, batch_size
+        self.first = -1  # the first batch of the chunk made
+        self.chunk = torch.empty(0)
+
+    def batch(self, b: int) -> Callable[[], torch.Tensor]:
+        """What makes batch b's input (called inside the step's out-of-memory guard)."""
+        return functools.partial(self._input, b)
+
+    def _input(self, b: int) -> torch.Tensor:
+        first = b - b % INPUT_CHUNK
+        if first != self.first:
+            rows = slice(first * self.batch_size, (first + INPUT_CHUNK) * self.batch_size)
+            aug = None if self.aug is None else self.aug[rows]
+            self.chunk, self.first = self.step.inputs(self.perm[rows], aug), first
+        at = (b - first) * self.batch_size
+        return self.chunk[at : at + self.batch_size]
 
 
 class Trainer:
@@ -332,6 +362,9 @@ class Trainer:
         # the random draws of the whole epoch at once: a handful of ops, not 30 a batch
         aug = None if cfg.augment.is_none else draw(n, cfg.augment, self._generator, self.device)
         step = self._step_function(aug)
+        feed = (
+            _ChunkedInputs(self._eager, perm, aug, cfg.batch_size) if step is self._eager else None
+        )
         totals = {"loss": 0.0, "correct": 0, "seen": 0}
         pending: list[tuple[int, torch.Tensor, torch.Tensor, int, float]] = []
         lr_at_start = self.lr
@@ -348,7 +381,10 @@ class Trainer:
             idx = perm[part]
             self.test_result = None
             self._apply_changes()
-            loss, correct = self._guarded(step, idx, None if aug is None else aug[part])
+            aug_part = None if aug is None else aug[part]
+            loss, correct = self._guarded(
+                step, idx, aug_part, None if feed is None else feed.batch(b)
+            )
             self._batches_done += 1
             pending.append((b + 1, loss, correct, len(idx), self._last_lr))
             if self.delay_s > 0:  # slow motion: interruptible by Stop
@@ -372,11 +408,16 @@ class Trainer:
         return self._step
 
     def _guarded(
-        self, step: Callable[..., StepResult], idx: torch.Tensor, aug: Augmentation | None
+        self,
+        step: Callable[..., StepResult],
+        idx: torch.Tensor,
+        aug: Augmentation | None,
+        inputs: Callable[[], torch.Tensor] | None = None,
     ) -> StepResult:
-        """One step: forward and backward, then the optimiser, the average, the schedule."""
+        """One step: forward and backward, then the optimiser, the average, the schedule.
+        `inputs`, for an eager step, gives the batch's input made ahead."""
         try:
-            result = step(idx, aug)
+            result = step(idx, aug) if inputs is None else step(idx, aug, inputs())
             self._last_lr = float(self.optimizer.param_groups[0]["lr"])
             self.optimizer.step()
             if self.ema is not None:

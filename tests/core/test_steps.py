@@ -110,6 +110,36 @@ def test_loss_for_digits_is_plain_cross_entropy_with_smoothing() -> None:
     expected = torch.nn.functional.cross_entropy(out, y, label_smoothing=0.05)
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
     assert correct.item() == int((out.argmax(1) == y).sum())
+    # the short way, for callers that know their labels are all digits
+    short = loss_and_correct(out.clone().requires_grad_(), y, 0.05, digits_only=True)
+    assert short[0].item() == pytest.approx(loss.item(), rel=1e-6)
+    assert short[1].item() == correct.item()
+    long_out = out.clone().requires_grad_()
+    loss_and_correct(long_out, y, 0.05)[0].backward()
+    short_out = out.clone().requires_grad_()
+    loss_and_correct(short_out, y, 0.05, digits_only=True)[0].backward()
+    assert short_out.grad is not None and long_out.grad is not None
+    torch.testing.assert_close(short_out.grad, long_out.grad)
+
+
+def test_a_step_takes_the_short_loss_only_when_every_label_is_a_digit(
+    small_mnist: MNIST,
+) -> None:
+    from mnist_desk.core.steps import NO_DIGIT
+
+    data = subset(small_mnist, 64, 1)
+    images = data.train_images
+    digits = _eager(data)
+    labels = data.train_labels.clone()
+    labels[5] = NO_DIGIT
+    mixed = EagerStep(digits.model, images, labels, 0.0, torch.channels_last)
+    assert digits.digits_only and not mixed.digits_only
+    idx = torch.arange(64)
+    # cross_entropy would refuse the label -1: the mixed batch takes the long way
+    loss, _ = mixed(idx, None)
+    assert torch.isfinite(loss)
+    with pytest.raises(IndexError):
+        torch.nn.functional.cross_entropy(torch.zeros(64, 10), labels)
 
 
 def test_no_digit_asks_for_the_uniform_distribution() -> None:

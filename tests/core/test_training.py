@@ -7,6 +7,7 @@ import time
 import pytest
 import torch
 
+from mnist_desk.core import training
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import TrainingError
@@ -60,6 +61,31 @@ def test_seed_makes_a_run_repeatable(small_mnist: MNIST) -> None:
     assert not torch.equal(
         other.model.state_dict()["head.1.weight"], runs[0].model.state_dict()["head.1.weight"]
     )
+
+
+@pytest.mark.parametrize("augment", ["notebook", "every kind", "none"])
+def test_inputs_made_sixteen_batches_at_a_time_train_exactly_as_one_at_a_time(
+    small_mnist: MNIST, monkeypatch: pytest.MonkeyPatch, augment: str
+) -> None:
+    # 40 batches: two whole chunks of 16 and a part of one, the last batch short
+    data = subset(small_mnist, 40 * 64 - 20, 100)
+    config = TrainConfig(epochs=1, seed=5, device="cpu")
+    if augment == "every kind":
+        kinds = config.augment.replace(translate=0.1, shear=5.0, stroke=0.5, elastic=2.0)
+        config = config.replace(augment=kinds)
+    elif augment == "none":
+        config = config.replace(augment=config.augment.replace(rotation=0.0, crop_p=0.0))
+        assert config.augment.is_none
+    losses, weights = [], []
+    for chunk in (1, training.INPUT_CHUNK):
+        monkeypatch.setattr(training, "INPUT_CHUNK", chunk)
+        trainer = Trainer(ModelConfig(), config, data)
+        losses.append([m.loss for m in trainer if isinstance(m, BatchMetrics)])
+        weights.append(trainer.model.state_dict())
+    assert training.INPUT_CHUNK > 1 and len(losses[1]) == 40
+    assert losses[0] == losses[1]
+    for key, value in weights[0].items():
+        assert torch.equal(value, weights[1][key]), key
 
 
 def test_stop_mid_epoch_returns_promptly_with_a_usable_model(mnist: MNIST) -> None:
