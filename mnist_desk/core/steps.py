@@ -70,7 +70,7 @@ class EagerStep:
     ) -> None:
         """With `autocast` (bfloat16), the forward pass runs in that type where PyTorch's
         autocast allows; weights, gradients, the optimiser and the loss stay float32."""
-        self.model, self.images, self.labels = model, images, labels  # model: see below
+        self.model, self.images, self.labels = model, images, labels
         self.autocast = autocast
         self.label_smoothing = label_smoothing
         self.memory_format = memory_format
