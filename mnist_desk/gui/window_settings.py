@@ -9,10 +9,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 DEFAULT_SIZE = (1100, 720)
+# room left on a small screen for the window's frame and title bar, which the size of a
+# window does not include
+FRAME_ROOM = (40, 60)
+
+
+def first_size(available: QRect, minimum: QSize) -> QSize:
+    """The window's size at its first start on a screen of this available area: the
+    default, made smaller where the screen is (an 800x600 screen, or a small laptop
+    screen scaled up), never below the window's minimum."""
+    width = min(DEFAULT_SIZE[0], available.width() - FRAME_ROOM[0])
+    height = min(DEFAULT_SIZE[1], available.height() - FRAME_ROOM[1])
+    return QSize(max(width, minimum.width()), max(height, minimum.height()))
 
 
 def read_window_settings(
@@ -25,7 +37,8 @@ def read_window_settings(
     problems = []
     geometry = settings.value("geometry")
     if not (isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)):
-        window.resize(*DEFAULT_SIZE)
+        screen = window.screen()
+        window.resize(first_size(screen.availableGeometry(), window.minimumSizeHint()))
         if geometry is not None:
             problems.append("the window's size")
     tab = str(settings.value("currentTab", 0))

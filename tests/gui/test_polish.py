@@ -283,3 +283,22 @@ def test_every_alt_key_of_the_menu_bar_and_the_tabs_is_its_own(window: MainWindo
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     keys = [key(t) for t in titles + tabs]
     assert all(keys) and len(set(keys)) == len(keys), dict(zip(titles + tabs, keys, strict=True))
+
+
+def test_the_first_window_fits_a_small_screen() -> None:
+    from PySide6.QtCore import QRect, QSize
+
+    from mnist_desk.gui.window_settings import DEFAULT_SIZE, first_size
+
+    minimum = QSize(688, 509)
+    assert first_size(QRect(0, 0, 1920, 1040), minimum) == QSize(*DEFAULT_SIZE)
+    small = first_size(QRect(0, 0, 800, 600), minimum)
+    assert small.width() < 800 and small.height() < 600  # the frame fits too
+    assert first_size(QRect(0, 0, 640, 480), minimum) == minimum  # it cannot shrink further
+
+
+def test_the_window_starts_within_its_screen(window: MainWindow) -> None:
+    # the test screen (offscreen) is 800 pixels wide, narrower than the default size
+    available = window.screen().availableGeometry()
+    assert available.width() < 1100
+    assert window.width() <= available.width() and window.height() <= available.height()
