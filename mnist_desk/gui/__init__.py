@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+# Qt's raster engine hands every large fill to a pool of helper threads ("Thread (pooled)")
+# and waits for them. While the live curves repaint during training that was ~800 thread
+# wake-ups a second, each taking a core from the training for a moment, to save nothing:
+# the app's fills are small, and the painting's CPU time was the same without the pool.
+# Read by Qt when it first paints; a user's own setting is left as it is.
+os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 # PyTorch before Qt. Once PySide6 is imported, its import hook (shibokensupport's
 # `__feature__` support) reads the source of every module imported after it, to see

@@ -366,3 +366,44 @@ def test_the_app_loads_pytorch_before_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["torch,PySide6"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists threads through /proc")
+def test_the_app_paints_without_qts_helper_threads() -> None:
+    """Qt's raster engine hands large fills to helper threads and waits: ~800 wake-ups a
+    second while the curves repaint in training, each taking a core from it a moment."""
+    import os
+    import subprocess
+    import sys
+
+    paint = (
+        "import os\n"
+        "from PySide6.QtCore import QPointF\n"
+        "from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath\n"
+        "app = QGuiApplication([])\n"
+        "image = QImage(1200, 800, QImage.Format.Format_ARGB32_Premultiplied)\n"
+        "painter = QPainter(image)\n"
+        "painter.setRenderHint(QPainter.RenderHint.Antialiasing)\n"
+        "path = QPainterPath(QPointF(0, 0))\n"
+        "for x in range(1, 1200, 3):\n"
+        "    path.lineTo(QPointF(x, 400 + 300 * (x % 2)))\n"
+        "painter.drawPath(path)\n"
+        "painter.fillRect(0, 0, 1200, 800, QColor(10, 20, 30, 128))\n"
+        "painter.end()\n"
+        "names = [open(f'/proc/self/task/{t}/comm').read().strip()\n"
+        "         for t in os.listdir('/proc/self/task')]\n"
+        "print(sum(name == 'Thread (pooled)' for name in names))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "QT_NO_GUI_THREADPOOL"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+
+    def helper_threads(first: str) -> int:
+        result = subprocess.run(
+            [sys.executable, "-c", first + paint], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.split()[-1])
+
+    if helper_threads("") == 0:
+        pytest.skip("this Qt paints without helper threads anyway")
+    assert helper_threads("import mnist_desk.gui\n") == 0
