@@ -110,7 +110,11 @@ class NetworkTab(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in (0, 1):  # a layer's name and shape are read whole: as wide as they need
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(False)  # too narrow a cell ends in "…", not in a cut-off line
 
         self.maps_box = QWidget()
         self.maps_layout = QVBoxLayout(self.maps_box)

@@ -22,6 +22,24 @@ def test_layer_table_lists_the_current_model(window: MainWindow) -> None:
     assert window.session.name in tab.model_label.text()
 
 
+def test_layer_names_and_shapes_are_whole_in_a_small_window(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(760, 540)  # the first size on an 800x600 screen
+    window.tabs.setCurrentWidget(window.network_tab)
+    table = window.network_tab.table
+    qtbot.waitUntil(table.isVisible)
+    metrics = table.fontMetrics()
+    for row in range(table.rowCount()):
+        for column in (0, 1):
+            item = table.item(row, column)
+            if item is not None and item.text():
+                assert metrics.horizontalAdvance(item.text()) < table.columnWidth(column), (
+                    item.text()
+                )
+    assert not table.wordWrap()
+
+
 def test_maps_update_live_while_drawing_on_the_network_tab(
     qtbot: QtBot, window: MainWindow
 ) -> None:
