@@ -114,6 +114,10 @@ class NetworkTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for column in (0, 1):  # a layer's name and shape are read whole: as wide as they need
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # the others share the rest, never narrower than their titles (it scrolls instead)
+        titles = ("Parameters", "Mult-adds")
+        widest = max(header.fontMetrics().horizontalAdvance(t) for t in titles)
+        header.setMinimumSectionSize(widest + 16)
         self.table.setWordWrap(False)  # too narrow a cell ends in "…", not in a cut-off line
 
         self.maps_box = QWidget()

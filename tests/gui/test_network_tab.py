@@ -25,10 +25,11 @@ def test_layer_table_lists_the_current_model(window: MainWindow) -> None:
 def test_layer_names_and_shapes_are_whole_in_a_small_window(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    window.resize(760, 540)  # the first size on an 800x600 screen
     window.tabs.setCurrentWidget(window.network_tab)
     table = window.network_tab.table
     qtbot.waitUntil(table.isVisible)
+    window.resize(window.minimumSizeHint())  # as narrow as the window goes
+    qtbot.waitUntil(lambda: table.width() < 380)
     metrics = table.fontMetrics()
     for row in range(table.rowCount()):
         for column in (0, 1):
@@ -38,6 +39,12 @@ def test_layer_names_and_shapes_are_whole_in_a_small_window(
                     item.text()
                 )
     assert not table.wordWrap()
+    header = table.horizontalHeader()
+    for column in range(table.columnCount()):  # and the titles too
+        heading = table.horizontalHeaderItem(column)
+        assert heading is not None
+        title = heading.text()
+        assert header.fontMetrics().horizontalAdvance(title) < header.sectionSize(column), title
 
 
 def test_maps_update_live_while_drawing_on_the_network_tab(
