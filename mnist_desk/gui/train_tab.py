@@ -345,6 +345,8 @@ class TrainTab(QWidget):
         )
         self.status_label.setText("Paused" if self._paused else "Training")
         self.knobs.set_running(True, paused=self._paused)
+        if self._latest is not None:
+            self.progress.setFormat(self._progress_text(self._latest))
 
     def is_paused(self) -> bool:
         return self._paused
@@ -382,6 +384,8 @@ class TrainTab(QWidget):
 
     def _progress_text(self, m: BatchMetrics) -> str:
         epochs = self._epochs_planned()
+        if self._paused:  # no speed and no time left while nothing moves
+            return f"Paused at epoch {m.epoch}/{epochs} · batch {m.batch}/{m.batches}"
         remaining_batches = (epochs - m.epoch) * m.batches + (m.batches - m.batch)
         worker = self._job.worker
         batch_size = worker.train_config.batch_size if worker else 64

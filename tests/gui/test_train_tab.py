@@ -104,8 +104,13 @@ def test_pause_holds_and_resume_continues(
     held = tab.curves.batch_count()
     qtbot.wait(600)
     assert tab.curves.batch_count() == held
+    # nothing moves: no speed and no time left on the progress bar
+    shown = tab.progress.format()
+    assert shown.startswith("Paused at epoch ") and "/20 · batch " in shown
+    assert "ETA" not in shown
     _button(window, "pauseButton").click()
     qtbot.waitUntil(lambda: tab.curves.batch_count() > held, timeout=5000)
+    assert "ETA" in tab.progress.format()
     _button(window, "stopButton").click()
     qtbot.waitUntil(lambda: not tab.is_running(), timeout=5000)
 
