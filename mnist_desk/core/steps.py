@@ -154,8 +154,7 @@ class CapturedStep:
 
     def _forward_backward(self) -> StepResult:
         e = self.eager
-        x = apply(e.images[self.idx], self.aug).contiguous(memory_format=e.memory_format)
-        loss, correct = e.loss(e.forward(x), e.labels[self.idx])
+        loss, correct = e.loss(e.forward(e.inputs(self.idx, self.aug)), e.labels[self.idx])
         loss.backward()
         return loss.detach(), correct
 
