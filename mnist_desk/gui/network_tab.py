@@ -103,10 +103,11 @@ class NetworkTab(QWidget):
         self.model_label = QLabel()
         self.model_label.setObjectName("networkModel")
         self.model_label.setWordWrap(True)
-        self.table = QTableWidget(0, 4)
+        titles = ["Layer", "Output shape", "Parameters", "Mult-adds"]
+        self.table = QTableWidget(0, len(titles))
         self.table.setObjectName("layerTable")
         self.table.setAccessibleName("The model's layers")
-        self.table.setHorizontalHeaderLabels(["Layer", "Output shape", "Parameters", "Mult-adds"])
+        self.table.setHorizontalHeaderLabels(titles)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -115,8 +116,7 @@ class NetworkTab(QWidget):
         for column in (0, 1):  # a layer's name and shape are read whole: as wide as they need
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         # the others share the rest, never narrower than their titles (it scrolls instead)
-        titles = ("Parameters", "Mult-adds")
-        widest = max(header.fontMetrics().horizontalAdvance(t) for t in titles)
+        widest = max(header.fontMetrics().horizontalAdvance(t) for t in titles[2:])
         header.setMinimumSectionSize(widest + 16)
         self.table.setWordWrap(False)  # too narrow a cell ends in "…", not in a cut-off line
 
