@@ -30,10 +30,9 @@ import time
 CHILD = r"""
 import sys, time, torch, torch.nn.functional as F
 level, batches = int(sys.argv[1]), int(sys.argv[2])
-from mnist_desk.core import augment, model, training
+from mnist_desk.core import augment, model, steps, training
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import load_mnist
-from mnist_desk.core import steps
 if level < 9:
     long_loss = steps.loss_and_correct
     steps.loss_and_correct = lambda out, y, smoothing, digits_only=False: long_loss(
