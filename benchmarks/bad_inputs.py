@@ -35,6 +35,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scratch import use_scratch_data_home  # noqa: E402
 from mnist_desk.bundled import load_bundled_checkpoint  # noqa: E402
 from mnist_desk.core.data import FILES  # noqa: E402
 
@@ -313,6 +314,7 @@ def main() -> int:
     parser.add_argument("--only", choices=("checkpoint", "image", "data", "save"))
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
+    use_scratch_data_home()  # the runs the train cases record go there, not to the user's
     env = {**os.environ, "PYTHONPATH": os.environ.get("MNIST_DESK_CODE", str(ROOT))}
     with tempfile.TemporaryDirectory(prefix="mnist-desk-bad-") as tmp:
         folder = Path(tmp)

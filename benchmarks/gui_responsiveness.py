@@ -8,7 +8,9 @@
      10 ms timer fires (p50, p99, max);
   4. training throughput in the GUI against `mnist-desk train` on the same settings, one
      run of each per round in rotating order, as ratios within each round (the host's
-     speed drifts by up to 30% in an hour; within a round the drift cancels).
+     speed drifts by up to 30% in an hour; within a round the drift cancels); and the
+     app's training process alone, with no GUI, which tells the process's own cost from
+     the GUI's.
 
 Run:  python benchmarks/gui_responsiveness.py [--epochs 2] [--rounds 2]
 MNIST is found as the app finds it (MNIST_DESK_DATA, the cache, a download).
@@ -39,8 +41,11 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_desk.core.config import TrainConfig  # noqa: E402
-from mnist_desk.gui import create_window  # noqa: E402
+from benchmarks.scratch import use_scratch_data_home  # noqa: E402
+from mnist_desk.core.config import ModelConfig, TrainConfig  # noqa: E402
+from mnist_desk.core.training_host import ProcessHost, shared_clock  # noqa: E402
+from mnist_desk.core.training_job import JobSpec  # noqa: E402
+from mnist_desk.gui import create_window, threads  # noqa: E402
 from mnist_desk.gui.app import freeze_startup_objects  # noqa: E402
 from mnist_desk.gui.main_window import MainWindow  # noqa: E402
 
@@ -228,6 +233,31 @@ def cli_throughput(epochs: int) -> float:
     return statistics.mean(r["samples_per_s"] for r in records)
 
 
+def process_throughput(window: MainWindow, epochs: int) -> float:
+    """The app's training process alone: a process started as the app starts one, sent the
+    job the Train tab sends (recorded in the same library), while this process waits in
+    the pipe with its event loop stopped, so that nothing paints. Its ratio to the CLI is
+    what the training process itself gives; the GUI's arms against it, what the GUI's
+    drawing and messages cost."""
+    host = ProcessHost(shared_clock(), threads.work_threads(), threads.INPUT_HOLD_S)
+    runs = window.workspace.runs.folder
+    spec = JobSpec(ModelConfig(), TrainConfig(epochs=epochs), "bench", runs=runs)
+    host.send(("train", spec))
+    rates: list[float] = []
+    try:
+        while True:
+            kind, *payload = host.conn.recv()
+            if kind == "epoch":
+                rates.append(payload[0].samples_per_s)
+            elif kind == "failed":
+                raise RuntimeError(payload[0])
+            elif kind == "finished":
+                return statistics.mean(rates)
+    finally:
+        host.close()
+        host.process.join(20)
+
+
 def start_training(window: MainWindow, epochs: int) -> None:
     form = window.train_tab.form
     form.set_configs(form.configs()[0], TrainConfig(epochs=epochs))
@@ -266,7 +296,10 @@ def gui_training(
 
 
 def use_fresh_settings() -> None:
-    """A temporary settings folder: neither read nor overwrite the user's own."""
+    """Temporary settings and data folders: neither read nor overwrite the user's own
+    settings, runs library or kept digits (benchmarks.scratch). Call it before the window
+    is made."""
+    use_scratch_data_home()
     folder = tempfile.mkdtemp(prefix="mnist-desk-settings-")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
@@ -351,15 +384,17 @@ def alternate(arms: dict[str, Callable[[], float]], rounds: int) -> dict[str, li
     return speeds
 
 
-def ratios(speeds: dict[str, list[float]], name: str) -> str:
-    """The median over rounds of each round's ratio to the CLI's run, with their spread;
-    and the ratio of the two arms' fastest runs: other load on the host only ever slows a
-    run down, so the fastest is the one least disturbed (as timeit takes the minimum)."""
-    per_round = [a / b for a, b in zip(speeds[name], speeds["cli"], strict=True)]
+def ratios(speeds: dict[str, list[float]], name: str, to: str = "cli") -> str:
+    """The median over rounds of each round's ratio to the `to` arm's run (the CLI's),
+    with their spread; and the ratio of the two arms' fastest runs: other load on the host
+    only ever slows a run down, so the fastest is the one least disturbed (as timeit takes
+    the minimum)."""
+    per_round = [a / b for a, b in zip(speeds[name], speeds[to], strict=True)]
     q1, median, q3 = np.percentile(per_round, [25, 50, 75])
     return (
-        f"{median:.2f} of the CLI (rounds {min(per_round):.2f}-{max(per_round):.2f}, "
-        f"middle half {q1:.2f}-{q3:.2f}); fastest runs {max(speeds[name]) / max(speeds['cli']):.2f}"
+        f"{median:.2f} of the {'CLI' if to == 'cli' else to} (rounds {min(per_round):.2f}-"
+        f"{max(per_round):.2f}, middle half {q1:.2f}-{q3:.2f}); "
+        f"fastest runs {max(speeds[name]) / max(speeds[to]):.2f}"
     )
 
 
@@ -374,6 +409,7 @@ def measure_throughput(window: MainWindow, epochs: int, rounds: int) -> None:
     speeds = alternate(
         {
             "cli": lambda: cli_throughput(epochs),
+            "process": lambda: process_throughput(window, epochs),
             "train tab": train_tab,
             "draw tab": lambda: gui_training(window, epochs, probe=False, tab="draw")[0],
         },
@@ -383,8 +419,10 @@ def measure_throughput(window: MainWindow, epochs: int, rounds: int) -> None:
         f"4. training throughput, {epochs} epochs x {rounds} rounds (target >= 0.95): "
         f"CLI {statistics.median(speeds['cli']):,.0f} samples/s (median)"
     )
+    print(f"   the training process, no GUI: {ratios(speeds, 'process')}")
     for name in ("train tab", "draw tab"):
         print(f"   GUI, {name} shown: {ratios(speeds, name)}")
+        print(f"      against the training process alone: {ratios(speeds, name, 'process')}")
     for name, values in speeds.items():
         print(f"   {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
     print(f"   the GUI thread used {100 * statistics.median(gui_cpu):.1f}% of one core meanwhile")

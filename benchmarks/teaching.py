@@ -28,7 +28,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -201,9 +200,6 @@ def main() -> int:
         "--menu-s", type=float, default=0.7, help="the Tools menu open this long (0: no menu)"
     )
     args = parser.parse_args()
-    home = tempfile.mkdtemp(prefix="mnist-desk-teach-")
-    os.environ["XDG_DATA_HOME"] = home  # the kept digits and the runs go here, not to ~
-
     from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
     from benchmarks.gui_responsiveness import use_fresh_settings

@@ -1,6 +1,7 @@
 """Training in the GUI with the Train tab's *Inside the training* view shown (a look
 inside every 100 batches) and hidden (the Curves view shown), against `mnist-desk train`
-on the same settings, run alternately so that background load falls on all three.
+on the same settings and against the app's training process with no GUI, run alternately
+so that background load falls on all four.
 
     python benchmarks/training_insides.py [--epochs 2] [--rounds 2]
 """
@@ -19,6 +20,7 @@ from benchmarks.gui_responsiveness import (
     cli_throughput,
     create_window,
     gui_training,
+    process_throughput,
     ratios,
     use_fresh_settings,
 )
@@ -49,6 +51,7 @@ def main() -> int:
     speeds = alternate(
         {
             "cli": lambda: cli_throughput(args.epochs),
+            "process": lambda: process_throughput(window, args.epochs),
             "hidden": lambda: insides(False),
             "shown": lambda: insides(True),
         },
@@ -56,9 +59,12 @@ def main() -> int:
     )
     print(f"seed recipe, {args.epochs} epochs, {args.rounds} rounds (samples/s, medians):")
     print(f"  mnist-desk train              {statistics.median(speeds['cli']):8.0f}")
+    s = statistics.median(speeds["process"])
+    print(f"  the training process, no GUI  {s:8.0f}   {ratios(speeds, 'process')}")
     for name in ("hidden", "shown"):
         s = statistics.median(speeds[name])
         print(f"  GUI, insides {name:<7}         {s:8.0f}   {ratios(speeds, name)}")
+        print(f"{'':41}against the process alone: {ratios(speeds, name, 'process')}")
     print(f"  looks inside per shown run: {looks}")
     for name, values in speeds.items():
         print(f"  {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
