@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -258,6 +259,72 @@ def process_throughput(window: MainWindow, epochs: int) -> float:
         host.process.join(20)
 
 
+def interleaved(window: MainWindow, epochs: int, slice_s: float = 1.0) -> dict[str, list[float]]:
+    """The GUI's run (the Train tab, as shown now) and the app's training process alone
+    (process_throughput) trained at the same time, taking turns of `slice_s`: the one
+    whose turn it is not is paused between two batches, and a run's epoch times leave out
+    its pauses. The turns are far shorter than the host's drift (minutes), which cancels
+    almost wholly, unlike between runs a minute apart. Returns each one's samples/s per
+    epoch. (The one paused looks every 50 ms whether it may go on; that falls on both.)"""
+    host = ProcessHost(shared_clock(), threads.work_threads(), threads.INPUT_HOLD_S)
+    runs = window.workspace.runs.folder
+    host.send(("train", JobSpec(ModelConfig(), TrainConfig(epochs=epochs), "bench", runs=runs)))
+    host.send(("pause", True))  # the GUI's run goes first
+    rates: dict[str, list[float]] = {"gui": [], "process": []}
+    process_ready, process_done = threading.Event(), threading.Event()
+
+    def relay() -> None:
+        try:
+            while True:
+                kind, *payload = host.conn.recv()
+                if kind == "threads":  # imported, data loaded: held before its first batch
+                    process_ready.set()
+                elif kind == "epoch":
+                    rates["process"].append(payload[0].samples_per_s)
+                elif kind in ("finished", "failed"):
+                    return
+        finally:
+            process_ready.set()
+            process_done.set()
+
+    threading.Thread(target=relay, daemon=True).start()
+    while not (process_ready.is_set() or process_done.is_set()):
+        run_loop(0.1)  # its start-up would fall on the GUI's first epoch
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    start_training(window, epochs)
+    gui_turn = True
+    try:
+        while tab.is_running() or not process_done.is_set():
+            run_loop(slice_s)
+            gui_running = tab.is_running()
+            gui_turn = not gui_turn if gui_running and not process_done.is_set() else gui_running
+            # the one whose turn ends is paused first
+            if gui_turn:
+                host.send(("pause", True))
+                if gui_running and tab.is_paused():
+                    tab.toggle_pause()
+            else:
+                if gui_running and not tab.is_paused():
+                    tab.toggle_pause()
+                host.send(("pause", False))
+    finally:
+        host.close()
+        host.process.join(20)
+    rates["gui"] = [h.samples_per_s for h in window.session.checkpoint.history]  # type: ignore[union-attr]
+    return rates
+
+
+def interleaved_ratio(rates: dict[str, list[float]]) -> str:
+    """The GUI's median epoch against the process's, with each one's epochs."""
+    gui, alone = statistics.median(rates["gui"]), statistics.median(rates["process"])
+    return (
+        f"{gui / alone:.2f} of the training process alone (median epochs {gui:,.0f} and "
+        f"{alone:,.0f} samples/s; GUI {', '.join(f'{r:,.0f}' for r in rates['gui'])}; "
+        f"process {', '.join(f'{r:,.0f}' for r in rates['process'])})"
+    )
+
+
 def start_training(window: MainWindow, epochs: int) -> None:
     form = window.train_tab.form
     form.set_configs(form.configs()[0], TrainConfig(epochs=epochs))
@@ -426,6 +493,11 @@ def measure_throughput(window: MainWindow, epochs: int, rounds: int) -> None:
     for name, values in speeds.items():
         print(f"   {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
     print(f"   the GUI thread used {100 * statistics.median(gui_cpu):.1f}% of one core meanwhile")
+    n = max(6, 2 * epochs)
+    print(
+        f"   taking turns a second at a time, {n} epochs each, Train tab shown: GUI at "
+        f"{interleaved_ratio(interleaved(window, n))}"
+    )
 
 
 if __name__ == "__main__":

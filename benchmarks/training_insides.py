@@ -3,7 +3,11 @@ inside every 100 batches) and hidden (the Curves view shown), against `mnist-des
 on the same settings and against the app's training process with no GUI, run alternately
 so that background load falls on all four.
 
-    python benchmarks/training_insides.py [--epochs 2] [--rounds 2]
+    python benchmarks/training_insides.py [--epochs 2] [--rounds 2] [--interleaved 6]
+
+Then the GUI's run and the training process alone take turns a second at a time, each
+paused while the other trains (gui_responsiveness.interleaved), with the view hidden and
+shown: the drift of the host's speed, which a minute between runs lets in, cancels.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from benchmarks.gui_responsiveness import (
     cli_throughput,
     create_window,
     gui_training,
+    interleaved,
+    interleaved_ratio,
     process_throughput,
     ratios,
     use_fresh_settings,
@@ -30,6 +36,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--interleaved", type=int, default=6, help="epochs of each taking turns (0: none)"
+    )
     args = parser.parse_args()
     use_fresh_settings()
     from PySide6.QtWidgets import QApplication
@@ -66,6 +75,11 @@ def main() -> int:
         print(f"  GUI, insides {name:<7}         {s:8.0f}   {ratios(speeds, name)}")
         print(f"{'':41}against the process alone: {ratios(speeds, name, 'process')}")
     print(f"  looks inside per shown run: {looks}")
+    for name in ("hidden", "shown") if args.interleaved else ():
+        tab.views.setCurrentWidget(tab.insides if name == "shown" else tab.curves)
+        rates = interleaved(window, args.interleaved)
+        print(f"  taking turns a second at a time, {args.interleaved} epochs each, insides {name}:")
+        print(f"    GUI at {interleaved_ratio(rates)}")
     for name, values in speeds.items():
         print(f"  {name} per round: {', '.join(f'{v:,.0f}' for v in values)}")
     window.session.dirty = False
