@@ -1,5 +1,3 @@
-import sys
+from mnist_desk.cli import run
 
-from mnist_desk.cli import main
-
-sys.exit(main())
+run()

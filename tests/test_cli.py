@@ -480,3 +480,50 @@ def test_the_collector_is_off_while_starting_and_on_for_a_command(
     finally:
         if not was_on:
             gc.disable()
+
+
+# a command run through the entry point, with an exit handler that says when it runs
+ENTRY = """
+import atexit, sys
+atexit.register(lambda: print("finalised", flush=True))
+sys.argv = ["mnist-desk", *sys.argv[1:]]
+from mnist_desk.cli import run
+run()
+"""
+
+
+def test_a_command_ends_its_process_without_finalising_it(tmp_path: Path) -> None:
+    """A command's output is all there (flushed into a pipe), its exit status is kept, and
+    the interpreter's teardown (0.35-0.7 s with torch imported; core.ending) is skipped."""
+    image = _digit_png(tmp_path / "one.png")
+
+    def entry(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, timeout=120
+        )
+
+    ok = entry("predict", str(image), str(image), "--json")
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["digit"] == 1 for line in lines)
+    failed = entry("predict", str(tmp_path / "missing.png"))
+    assert failed.returncode == 1 and "missing.png" in failed.stderr
+    assert "finalised" not in ok.stdout + failed.stdout
+    assert entry("--version").returncode == 0
+
+
+def test_the_app_ends_its_process_the_usual_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt's objects are destroyed as Python finalises (the clipboard is handed over then):
+    after the app, the entry point exits through SystemExit, not at once."""
+    from mnist_desk import cli
+    from mnist_desk.core import ending
+
+    def at_once(code: int) -> None:
+        raise AssertionError(f"ended at once with {code}")
+
+    monkeypatch.setattr(ending, "end_now", at_once)  # here, it would end the test run
+    monkeypatch.setattr(cli, "_gui", lambda _checkpoint: 3)
+    monkeypatch.setattr(sys, "argv", ["mnist-desk"])
+    with pytest.raises(SystemExit) as ended:
+        cli.run()
+    assert ended.value.code == 3

@@ -39,4 +39,4 @@ def test_pyproject_declares_ranges_and_the_console_script() -> None:
         '"tqdm"',
     ):
         assert dep in text
-    assert 'mnist-desk = "mnist_desk.cli:main"' in text
+    assert 'mnist-desk = "mnist_desk.cli:run"' in text

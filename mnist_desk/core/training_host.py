@@ -119,6 +119,7 @@ def _process_main(conn: Connection, clock: InputClock, work_threads: int, hold_s
     import torch
 
     from mnist_desk.core.data import load_mnist
+    from mnist_desk.core.ending import end_now
 
     torch.set_num_threads(work_threads)
     warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
@@ -132,6 +133,7 @@ def _process_main(conn: Connection, clock: InputClock, work_threads: int, hold_s
         return data
 
     serve(conn, load, lambda: threads_for(work_threads, clock.value, hold_s))
+    end_now(0)  # every job has ended and said so: nothing is left to the teardown
 
 
 def _warm_up() -> None:
