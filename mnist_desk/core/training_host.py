@@ -70,8 +70,10 @@ def serve(
         while True:
             try:
                 message = conn.recv()
-            except (EOFError, OSError):
+            except (EOFError, OSError):  # the app has gone (killed, or it crashed)
                 jobs.put(("quit",))
+                if current:  # nobody will see the run go on: it stops, kept as stopped
+                    current[0].stop()
                 return
             kind = message[0]
             if kind == "train" or kind == "more":

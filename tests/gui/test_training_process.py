@@ -12,8 +12,10 @@ import torch
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
-from mnist_desk.core.config import TrainConfig
-from mnist_desk.core.training_host import ProcessHost, ThreadHost
+from mnist_desk.core.config import ModelConfig, TrainConfig
+from mnist_desk.core.runs import RunLibrary
+from mnist_desk.core.training_host import ProcessHost, ThreadHost, shared_clock
+from mnist_desk.core.training_job import JobSpec
 from mnist_desk.gui import threads, training_worker
 from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.training_worker import TrainingWorker
@@ -187,3 +189,29 @@ def test_where_a_training_process_cannot_start_the_app_trains_in_a_thread(
     assert window.workspace.runs.runs()[-1].status == "finished"
     assert tab.curves.batch_count() == 47 and tab.table.rowCount() == 1
     assert not training_worker.SEPARATE_PROCESS  # the next runs go straight to a thread
+
+
+def test_a_training_process_whose_app_has_gone_stops_its_run_and_ends(
+    small_mnist_dir: Path, tmp_path: Path
+) -> None:
+    """Killed or crashed, the app cannot end its training process: the process sees its
+    pipe close, stops the run at the next batch (kept in the library as stopped) and
+    ends, rather than training on unseen for the rest of its epochs."""
+    host = ProcessHost(shared_clock(), 1, 1.0)
+    runs = tmp_path / "runs"
+    spec = JobSpec(ModelConfig(), TrainConfig(epochs=1000), "orphan", str(small_mnist_dir), runs)
+    try:
+        host.send(("train", spec))
+        while host.conn.poll(120):
+            if host.conn.recv()[0] == "batches":
+                break
+        else:
+            pytest.fail("no batch within 120 s")
+        host.conn.close()  # as the app's end closes when its process is gone
+        host.process.join(60)  # a generous bound: a batch, the test set, the record
+        assert not host.process.is_alive() and host.process.exitcode == 0
+    finally:
+        if host.process.is_alive():
+            host.process.kill()
+    (run,) = RunLibrary(runs).runs()
+    assert run.status == "stopped" and run.epochs_planned == 1000
