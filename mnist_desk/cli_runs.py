@@ -67,6 +67,8 @@ def _accuracy(value: float | None) -> str:
 
 
 def _list(library: RunLibrary, as_json: bool) -> int:
+    from mnist_desk.core.text import plural
+
     runs = library.runs()
     if as_json:
         for run in runs:
@@ -83,7 +85,7 @@ def _list(library: RunLibrary, as_json: bool) -> int:
             f"{run.id:24} {run.status:11} {epochs:>7} {_accuracy(run.test_acc):>7} "
             f"{_accuracy(run.best_test_acc):>7}  {run.name}{pin}"
         )
-    print(f"{len(runs)} runs in {library.folder}")
+    print(f"{plural(len(runs), 'run')} in {library.folder}")
     return 0
 
 

@@ -393,6 +393,7 @@ def test_runs_list_show_export_and_remove(tiny_dir: Path, tmp_path: Path) -> Non
     listing = _run("runs", "--json", "--runs-dir", runs_dir)
     records = [json.loads(line) for line in listing.stdout.splitlines()]
     assert len(records) == 1 and set(records[0]) >= RUN_KEYS
+    assert f"1 run in {runs_dir}" in _run("runs", "--runs-dir", runs_dir).stdout
     run = records[0]
     assert (run["name"], run["status"], run["epochs_done"], run["epochs"]) == (
         "my run", "finished", 2, 2,

@@ -28,3 +28,8 @@ def file_name(text: str) -> str:
     """A model's name as a file name: letters, digits, '-', '_' and '.' only."""
     keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
     return re.sub(r"-{2,}", "-", keep).strip("-.") or "model"
+
+
+def plural(n: int, word: str) -> str:
+    """`n` and `word`, with an s unless n is 1: "1 run", "3 runs", "0 runs"."""
+    return f"{n} {word}{'s' * (n != 1)}"

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from mnist_desk.core.checkpoint import Checkpoint
 from mnist_desk.core.errors import MnistDeskError
 from mnist_desk.core.runs import Limits, Run, RunLibrary, batch_curve
+from mnist_desk.core.text import plural
 from mnist_desk.gui import dialogs
 from mnist_desk.gui.curves import TrainingCurves
 from mnist_desk.gui.workspace import Workspace
@@ -73,10 +74,6 @@ def run_label(run: Run) -> str:
     """A run's name with what tells it apart, for legends."""
     acc = f", test {run.test_acc:.2f}%" if run.test_acc is not None else ""
     return f"{run.name or run.id} ({plural(run.epochs_done, 'epoch')}{acc})"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 class RunsTab(QWidget):
@@ -212,7 +209,7 @@ class RunsTab(QWidget):
                     self.table.selectRow(row)
         size = sum(self.library.size(r) for r in self.runs)
         self.summary.setText(
-            f"{len(self.runs)} runs, {size / 2**20:.1f} MB in {self.library.folder}"
+            f"{plural(len(self.runs), 'run')}, {size / 2**20:.1f} MB in {self.library.folder}"
         )
         self._update_buttons()
         self._show_comparison()

@@ -45,6 +45,7 @@ def test_two_runs_in_a_row_are_both_listed_and_openable(
     tab = window.runs_tab
     assert {first, second} <= {r.id for r in tab.runs}
     assert tab.table.rowCount() == len(tab.runs)
+    assert tab.summary.text().startswith(f"{len(tab.runs)} runs, ")
     for run_id in (first, second):
         tab.select([run_id])
         assert tab.buttons["open"].isEnabled()
