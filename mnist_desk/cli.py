@@ -312,6 +312,7 @@ def _train(args: argparse.Namespace) -> int:
     from mnist_desk.core.model import build_model, count_parameters
     from mnist_desk.core.presets import matching_preset
     from mnist_desk.core.runs import RunLibrary, RunRecorder
+    from mnist_desk.core.text import plural
     from mnist_desk.core.training import Trainer
 
     try:
@@ -343,7 +344,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     _info(
         f"training the {model_cfg.arch} model ({params:,} parameters, preset {args.preset}) "
-        f"for {train_cfg.epochs} epochs on {trainer.describe()}, data from "
+        f"for {plural(train_cfg.epochs, 'epoch')} on {trainer.describe()}, data from "
         f"{data.folder}; recorded as run {recorder.id} in {library.folder}",
         args,
     )
@@ -382,11 +383,13 @@ def _record_training(
 
 
 def _prune(library: RunLibrary, args: argparse.Namespace) -> None:
+    from mnist_desk.core.text import plural
+
     limits = library.limits()
     removed = library.prune(limits)
     if removed:
         _info(
-            f"the runs library keeps at most {limits.max_runs} runs and "
+            f"the runs library keeps at most {plural(limits.max_runs, 'run')} and "
             f"{limits.max_bytes / 2**30:g} GB: removed the {len(removed)} oldest unpinned "
             f"({', '.join(r.id for r in removed[:5])}{' …' if len(removed) > 5 else ''})",
             args,

@@ -90,6 +90,8 @@ def _list(library: RunLibrary, as_json: bool) -> int:
 
 
 def _show(run: Run, as_json: bool) -> int:
+    from mnist_desk.core.text import plural
+
     if as_json:
         record: dict[str, Any] = run.summary()
         record.update(
@@ -108,7 +110,7 @@ def _show(run: Run, as_json: bool) -> int:
         return 0
     print(f"  started {run.started}, {run.seconds:.1f} s of training on {run.device}")
     print(f"  preset {run.preset}, {run.params:,} parameters, {run.epochs_done} of "
-          f"{run.epochs_planned} epochs")  # fmt: skip
+          f"{plural(run.epochs_planned, 'epoch')}")  # fmt: skip
     if run.note:
         print(f"  note: {run.note}")
     if run.message:
@@ -126,6 +128,7 @@ def _show(run: Run, as_json: bool) -> int:
 
 def _limits(library: RunLibrary, args: argparse.Namespace) -> int:
     from mnist_desk.core.runs import Limits
+    from mnist_desk.core.text import plural
 
     current = library.limits()
     if args.max_runs is not None or args.max_gb is not None:
@@ -137,6 +140,6 @@ def _limits(library: RunLibrary, args: argparse.Namespace) -> int:
         removed = library.prune(current)
         if removed:
             print(f"removed the {len(removed)} oldest unpinned runs", file=sys.stderr)
-    print(f"the library keeps at most {current.max_runs} runs and "
+    print(f"the library keeps at most {plural(current.max_runs, 'run')} and "
           f"{current.max_bytes / 2**30:g} GB ({library.folder})")  # fmt: skip
     return 0

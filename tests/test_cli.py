@@ -423,6 +423,8 @@ def test_runs_limits_on_the_cli(tmp_path: Path) -> None:
     runs_dir = str(tmp_path / "runs")
     result = _run("runs", "limits", "--max-runs", "3", "--max-gb", "1", "--runs-dir", runs_dir)
     assert result.returncode == 0 and "at most 3 runs and 1 GB" in result.stdout
+    one = _run("runs", "limits", "--max-runs", "1", "--runs-dir", runs_dir)
+    assert one.returncode == 0 and "at most 1 run and 1 GB" in one.stdout
 
 
 def test_robustness_json_one_object_per_model(trained: Path, tiny_dir: Path) -> None:

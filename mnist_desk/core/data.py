@@ -28,7 +28,7 @@ import torch
 
 from mnist_desk.core.errors import DataError
 from mnist_desk.core.files import plain_reason
-from mnist_desk.core.text import shown
+from mnist_desk.core.text import plural, shown
 
 ENV_VAR = "MNIST_DESK_DATA"
 MIRRORS_VAR = "MNIST_DESK_MIRRORS"
@@ -186,8 +186,8 @@ def _read_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, tor
         raise DataError(f"{labels_path} does not hold labels (shape {labels.shape})")
     if len(images) != len(labels):
         raise DataError(
-            f"{images_path} holds {len(images):,} images but {labels_path} holds "
-            f"{len(labels):,} labels"
+            f"{images_path} holds {plural(len(images), 'image')} but {labels_path} holds "
+            f"{plural(len(labels), 'label')}"
         )
     if len(images) == 0:
         raise DataError(f"{images_path} holds no images (its header says 0)")

@@ -28,6 +28,7 @@ from mnist_desk.core.data import MNIST
 from mnist_desk.core.errors import TrainingError
 from mnist_desk.core.evaluation import evaluate, predict_logprobs
 from mnist_desk.core.runs import RunRecorder, recorded
+from mnist_desk.core.text import plural
 from mnist_desk.core.training import BatchMetrics, EpochMetrics, Trainer
 
 MIN_SAMPLES = 5
@@ -45,7 +46,7 @@ class FinetuneReport:
     def summary(self) -> str:
         return (
             f"Your held-out digits: {self.mine_before:.0f}% → {self.mine_after:.0f}% "
-            f"({self.held_out} drawings). MNIST test: {self.mnist_before:.2f}% → "
+            f"({plural(self.held_out, 'drawing')}). MNIST test: {self.mnist_before:.2f}% → "
             f"{self.mnist_after:.2f}%."
         )
 

@@ -31,5 +31,5 @@ def file_name(text: str) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """`n` and `word`, with an s unless n is 1: "1 run", "3 runs", "0 runs"."""
-    return f"{n} {word}{'s' * (n != 1)}"
+    """`n` and `word`, with an s unless n is 1: "1 run", "0 runs", "1,200 runs"."""
+    return f"{n:,} {word}{'s' * (n != 1)}"

@@ -7,6 +7,8 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from mnist_desk.core.text import plural
+
 MARGIN = 34  # room for the axis labels
 
 
@@ -123,7 +125,7 @@ class ConfusionMatrixView(QWidget):
             if cell is not None:
                 row, col = cell
                 self.setToolTip(
-                    f"true {row}, predicted {col}: {int(self._matrix[row, col])} images"
+                    f"true {row}, predicted {col}: {plural(int(self._matrix[row, col]), 'image')}"
                 )
             self.update()
 

@@ -12,6 +12,7 @@ from mnist_desk.core.metrics import BatchMetrics, EpochMetrics
 from mnist_desk.core.model import count_parameters
 from mnist_desk.core.runs import RunLibrary, RunRecorder
 from mnist_desk.core.samples import SampleStore
+from mnist_desk.core.text import plural
 from mnist_desk.gui.background import Worker
 from mnist_desk.gui.mnist_cache import MnistCache
 
@@ -76,7 +77,8 @@ class FinetuneWorker(Worker):
                 self.library,
                 self.checkpoint.model_config,
                 finetune_config(),
-                name=f"{self.checkpoint.name}, taught your handwriting ({samples} digits)",
+                name=f"{self.checkpoint.name}, taught your handwriting "
+                f"({plural(samples, 'digit')})",
                 preset="teach",
                 device="CPU",
                 params=count_parameters(self.checkpoint.build_model()),

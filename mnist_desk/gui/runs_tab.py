@@ -393,7 +393,7 @@ class RunsTab(QWidget):
         if removed:
             names = ", ".join(r.name or r.id for r in removed[:3])
             self.message.emit(
-                f"The runs library keeps at most {limits.max_runs} runs and "
+                f"The runs library keeps at most {plural(limits.max_runs, 'run')} and "
                 f"{limits.max_bytes / 2**30:g} GB: removed the {len(removed)} oldest unpinned "
                 f"({names}{' …' if len(removed) > 3 else ''})"
             )

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_desk.core.samples import SampleStore
+from mnist_desk.core.text import plural
 from mnist_desk.gui.images import gray_image
 
 
@@ -70,7 +71,7 @@ class SamplesDialog(QDialog):
         per_digit = ", ".join(f"{d}: {n}" for d, n in enumerate(counts) if n)
         problems = "".join(f"\n⚠ {p[:1].upper()}{p[1:]}." for p in self.store.problems)
         self.summary.setText(
-            f"{len(self.store)} digits kept in {self.store.folder}"
+            f"{plural(len(self.store), 'digit')} kept in {self.store.folder}"
             + (f" ({per_digit})." if per_digit else ". Draw a digit and press its key to keep it.")
             + problems
         )

@@ -132,6 +132,9 @@ def test_mismatched_counts_name_both_files(tmp_path: Path) -> None:
         load_from_folder(tmp_path)
     assert FILES["train_images"] in str(info.value)
     assert FILES["train_labels"] in str(info.value)
+    write_mnist_folder(tmp_path, (random_split(1)[0], random_split(2)[1]), random_split(20))
+    with pytest.raises(DataError, match=r"holds 1 image but .* holds 2 labels"):
+        load_from_folder(tmp_path)
 
 
 def test_label_out_of_range(tmp_path: Path) -> None:
