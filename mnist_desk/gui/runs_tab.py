@@ -120,8 +120,18 @@ class RunsTab(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("runsSplitter")
+        # what the empty chart is for, until a run is chosen
+        self.chart_hint = QLabel()
+        self.chart_hint.setObjectName("runsChartHint")
+        self.chart_hint.setWordWrap(True)
+        self.chart_hint.setStyleSheet("color: palette(mid);")  # a quiet note, as on the Draw tab
+        chart_box = QWidget()
+        box = QVBoxLayout(chart_box)
+        box.setContentsMargins(0, 4, 0, 0)
+        box.addWidget(self.chart_hint)
+        box.addWidget(self.chart, 1)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.chart)
+        splitter.addWidget(chart_box)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
@@ -284,6 +294,14 @@ class RunsTab(QWidget):
             self.chart.add_reference(reference_label(ckpt), ckpt.history, ckpt.batch_curve)
             longest = max(longest, len(ckpt.history))
         self.chart.set_epochs(longest)
+        self.chart_hint.setText(
+            "Select runs above to compare their curves here: Ctrl+click or Shift+click for "
+            "several, up to 8. Dashed: each run's smoothed loss and accuracy; triangles: its "
+            "test results."
+            if self.runs
+            else "Every run you train is kept here, with its curves and its model."
+        )
+        self.chart_hint.setVisible(self.chart.reference_count() == 0)
 
     def add_file_to_comparison(self, checkpoint: Checkpoint) -> None:
         self._files.append(checkpoint)

@@ -56,6 +56,10 @@ def test_two_runs_in_a_row_are_both_listed_and_openable(
             assert torch.equal(value, saved[key])
     tab.select([first, second])  # both overlaid in the chart
     assert tab.comparison_count() == 2
+    assert not tab.chart_hint.isVisibleTo(tab)  # the chart speaks for itself now
+    tab.clear_comparison()
+    assert tab.comparison_count() == 0
+    assert tab.chart_hint.isVisibleTo(tab) and "Select runs" in tab.chart_hint.text()
 
 
 def test_prompts_only_where_something_is_unkept(
