@@ -188,8 +188,8 @@ def _escape(text: str) -> str:
 
 def run() -> NoReturn:
     """The process's entry point (`mnist-desk`, `python -m mnist_desk`): main(), then a
-    command's process ends at once, without finalising the modules it imported (0.35 s of
-    `predict`'s 1.4 s, 0.7 s after `train` has saved its checkpoint; core.ending). The app
+    command's process ends at once, without finalising the modules it imported (0.3 s of
+    `predict`'s 1.2 s, 0.7 s after `train` has saved its checkpoint; core.ending). The app
     ends the usual way."""
     code = main()
     if _app_ran:

@@ -497,7 +497,7 @@ run()
 
 def test_a_command_ends_its_process_without_finalising_it(tmp_path: Path) -> None:
     """A command's output is all there (flushed into a pipe), its exit status is kept, and
-    the interpreter's teardown (0.35-0.7 s with torch imported; core.ending) is skipped."""
+    the interpreter's teardown (0.3-0.7 s with torch imported; core.ending) is skipped."""
     image = _digit_png(tmp_path / "one.png")
 
     def entry(*args: str) -> subprocess.CompletedProcess[str]:
