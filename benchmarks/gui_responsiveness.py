@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import itertools
 import json
 import os
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
@@ -234,67 +235,71 @@ def cli_throughput(epochs: int) -> float:
     return statistics.mean(r["samples_per_s"] for r in records)
 
 
-def process_throughput(window: MainWindow, epochs: int) -> float:
+@contextlib.contextmanager
+def process_run(window: MainWindow, epochs: int) -> Iterator[ProcessHost]:
     """The app's training process alone: a process started as the app starts one, sent the
-    job the Train tab sends (recorded in the same library), while this process waits in
-    the pipe with its event loop stopped, so that nothing paints. Its ratio to the CLI is
-    what the training process itself gives; the GUI's arms against it, what the GUI's
-    drawing and messages cost."""
+    job the Train tab sends (recorded in the same library); let go and waited for after."""
     host = ProcessHost(shared_clock(), threads.work_threads(), threads.INPUT_HOLD_S)
     runs = window.workspace.runs.folder
-    spec = JobSpec(ModelConfig(), TrainConfig(epochs=epochs), "bench", runs=runs)
-    host.send(("train", spec))
-    rates: list[float] = []
+    host.send(("train", JobSpec(ModelConfig(), TrainConfig(epochs=epochs), "bench", runs=runs)))
     try:
-        while True:
-            kind, *payload = host.conn.recv()
-            if kind == "epoch":
-                rates.append(payload[0].samples_per_s)
-            elif kind == "failed":
-                raise RuntimeError(payload[0])
-            elif kind == "finished":
-                return statistics.mean(rates)
+        yield host
     finally:
         host.close()
         host.process.join(20)
 
 
+def process_epochs(host: ProcessHost, ready: threading.Event | None = None) -> list[float]:
+    """The samples/s of each epoch of the host's run, once it has finished; `ready` is set
+    when the run has its data and stands before its first batch."""
+    rates: list[float] = []
+    while True:
+        kind, *payload = host.conn.recv()
+        if kind == "threads" and ready is not None:
+            ready.set()
+        elif kind == "epoch":
+            rates.append(payload[0].samples_per_s)
+        elif kind == "failed":
+            raise RuntimeError(payload[0])
+        elif kind == "finished":
+            return rates
+
+
+def process_throughput(window: MainWindow, epochs: int) -> float:
+    """The training process alone (process_run), while this process waits in the pipe
+    with its event loop stopped, so that nothing paints. Its ratio to the CLI is what the
+    training process itself gives; the GUI's arms against it, what the GUI's drawing and
+    messages cost."""
+    with process_run(window, epochs) as host:
+        return statistics.mean(process_epochs(host))
+
+
 def interleaved(window: MainWindow, epochs: int, slice_s: float = 1.0) -> dict[str, list[float]]:
     """The GUI's run (the Train tab, as shown now) and the app's training process alone
-    (process_throughput) trained at the same time, taking turns of `slice_s`: the one
-    whose turn it is not is paused between two batches, and a run's epoch times leave out
-    its pauses. The turns are far shorter than the host's drift (minutes), which cancels
-    almost wholly, unlike between runs a minute apart. Returns each one's samples/s per
-    epoch. (The one paused looks every 50 ms whether it may go on; that falls on both.)"""
-    host = ProcessHost(shared_clock(), threads.work_threads(), threads.INPUT_HOLD_S)
-    runs = window.workspace.runs.folder
-    host.send(("train", JobSpec(ModelConfig(), TrainConfig(epochs=epochs), "bench", runs=runs)))
-    host.send(("pause", True))  # the GUI's run goes first
+    (process_run) trained at the same time, taking turns of `slice_s`: the one whose turn
+    it is not is paused between two batches, and a run's epoch times leave out its pauses.
+    The turns are far shorter than the host's drift (minutes), which cancels almost
+    wholly, unlike between runs a minute apart. Returns each one's samples/s per epoch.
+    (The one paused looks every 50 ms whether it may go on; that falls on both.)"""
     rates: dict[str, list[float]] = {"gui": [], "process": []}
     process_ready, process_done = threading.Event(), threading.Event()
+    with process_run(window, epochs) as host:
+        host.send(("pause", True))  # the GUI's run goes first
 
-    def relay() -> None:
-        try:
-            while True:
-                kind, *payload = host.conn.recv()
-                if kind == "threads":  # imported, data loaded: held before its first batch
-                    process_ready.set()
-                elif kind == "epoch":
-                    rates["process"].append(payload[0].samples_per_s)
-                elif kind in ("finished", "failed"):
-                    return
-        finally:
-            process_ready.set()
-            process_done.set()
+        def relay() -> None:
+            try:
+                rates["process"] = process_epochs(host, process_ready)
+            finally:
+                process_ready.set()
+                process_done.set()
 
-    threading.Thread(target=relay, daemon=True).start()
-    while not (process_ready.is_set() or process_done.is_set()):
-        run_loop(0.1)  # its start-up would fall on the GUI's first epoch
-    tab = window.train_tab
-    window.tabs.setCurrentWidget(tab)
-    start_training(window, epochs)
-    gui_turn = True
-    try:
+        threading.Thread(target=relay, daemon=True).start()
+        while not process_ready.is_set():
+            run_loop(0.1)  # its start-up would fall on the GUI's first epoch
+        tab = window.train_tab
+        window.tabs.setCurrentWidget(tab)
+        start_training(window, epochs)
+        gui_turn = True
         while tab.is_running() or not process_done.is_set():
             run_loop(slice_s)
             gui_running = tab.is_running()
@@ -308,9 +313,6 @@ def interleaved(window: MainWindow, epochs: int, slice_s: float = 1.0) -> dict[s
                 if gui_running and not tab.is_paused():
                     tab.toggle_pause()
                 host.send(("pause", False))
-    finally:
-        host.close()
-        host.process.join(20)
     rates["gui"] = [h.samples_per_s for h in window.session.checkpoint.history]  # type: ignore[union-attr]
     return rates
 
