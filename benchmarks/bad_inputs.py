@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ def checkpoint_cases(folder: Path) -> list[Case]:
     }
     for name, change in variants.items():
         made[name] = _save(folder / name, _with(change))
+    made["compressed-to-unpack-to-1GB.pt"] = _in_a_child(write_checkpoint_bomb, folder / "bomb.pt")
     made["bare-state-dict.pt"] = _save(folder / "bare.pt", dict(_payload()["model_state"]))  # type: ignore[call-overload]
     huge = folder / "huge.pt"
     with open(huge, "wb") as f:  # sparse: 120 MB of nothing on disk
@@ -141,6 +143,26 @@ def checkpoint_cases(folder: Path) -> list[Case]:
         Case("checkpoint", name, ["evaluate", "--checkpoint", str(path), "--json"], 20)
         for name, path in made.items()
     ]
+
+
+def write_checkpoint_bomb(path: Path) -> None:
+    """A good checkpoint with a 1 GB weight of zeros, in torch.save's archive with its
+    entries compressed (torch.load unpacks those too): about 1 MB on disk."""
+    payload = _with(lambda p: p.update(model_state={**p["model_state"], "big": torch.zeros(2**28)}))  # type: ignore[dict-item]
+    raw = io.BytesIO()
+    torch.save(payload, raw)
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+def _in_a_child(write: Callable[[Path], None], path: Path) -> Path:
+    """Built in a process of its own: this one's memory would count in every case's peak
+    (a child's peak starts from its parent's size at the fork)."""
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from benchmarks import bad_inputs; "
+    code += f"bad_inputs.{write.__name__}(__import__('pathlib').Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    return path
 
 
 # ---- images -------------------------------------------------------------------------------
@@ -219,6 +241,11 @@ def _data_folder(folder: Path, n_train: int, n_test: int, *, bad: str = "") -> P
         if bad == "labels" and key == "train_labels":
             data = data[:-1] + b"\x0c"
         (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+    if bad == "gzip-bomb":  # 1 GB of zeros behind the test images' header, in about 1 MB
+        with gzip.open(folder / f"{FILES['test_images']}.gz", "wb", compresslevel=9) as f:
+            f.write(_idx(arrays["test_images"]))
+            for _ in range(64):
+                f.write(bytes(2**24))
     if bad == "corrupt-gzip":
         (folder / f"{FILES['test_images']}.gz").write_bytes(b"\x1f\x8b" + zlib.compress(b"x"))
     return folder
@@ -232,6 +259,7 @@ def data_cases(folder: Path) -> list[Case]:
         "wrong magic number": _data_folder(folder / "magic", 256, 100, bad="magic"),
         "a label of 12": _data_folder(folder / "labels", 256, 100, bad="labels"),
         "corrupt gzip": _data_folder(folder / "gzip", 256, 100, bad="corrupt-gzip"),
+        "gzip that unpacks to 1 GB": _data_folder(folder / "bomb", 256, 100, bad="gzip-bomb"),
         "empty folder": folder / "empty",
         "missing folder": folder / "missing",
     }
@@ -276,6 +304,7 @@ def _run(case: Case, env: dict[str, str], out: IO[bytes]) -> Outcome:
         stdout=out,
         stderr=subprocess.PIPE,
         env=env,
+        cwd=env["PYTHONPATH"],  # -m puts the working folder first: the code under test
     )
     timer = threading.Timer(case.timeout, proc.kill)
     timer.start()

@@ -30,7 +30,7 @@ from torch import nn
 from mnist_desk import __version__
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import CheckpointError, ConfigError
-from mnist_desk.core.files import plain_reason, write_atomically
+from mnist_desk.core.files import plain_reason, unpacked_size, write_atomically
 from mnist_desk.core.metrics import BatchCurve, EpochMetrics, TestMetrics
 from mnist_desk.core.model import build_model, count_parameters
 from mnist_desk.core.text import shown
@@ -146,6 +146,12 @@ def _read(source: Source) -> Any:
     stream.seek(0)
     if not head:
         raise CheckpointError(f"{name} is empty: not a checkpoint")
+    unpacked = unpacked_size(stream) if head[:2] == b"PK" else None
+    if unpacked is not None and unpacked > MAX_FILE_BYTES:  # torch.load would take it all
+        raise CheckpointError(
+            f"{name} would unpack to {unpacked / 2**20:,.0f} MB; checkpoints of this app are "
+            f"under 1 MB, and none that unpacks to over {MAX_FILE_BYTES // 2**20} MB is opened"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pickle protocol and sparse-tensor notices

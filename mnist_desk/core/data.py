@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import math
 import os
 import sys
 import threading
@@ -22,12 +23,13 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
 from mnist_desk.core.errors import DataError
-from mnist_desk.core.files import plain_reason
+from mnist_desk.core.files import plain_reason, unpacked_size
 from mnist_desk.core.text import plural, shown
 
 ENV_VAR = "MNIST_DESK_DATA"
@@ -42,6 +44,7 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 _IDX_UBYTE = 0x08
+MAX_IDX_BYTES = 2**30  # one IDX file's data: 1.3 million 28x28 images
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
     try:
         if path.stat().st_size > MAX_EXTRA_BYTES:
             raise DataError(f"{where} is larger than {MAX_EXTRA_BYTES // 2**30} GB")
+        if (unpacked_size(path) or 0) > MAX_EXTRA_BYTES:  # np.load unpacks compressed arrays
+            raise DataError(f"{where} would unpack to more than {MAX_EXTRA_BYTES // 2**30} GB")
         with np.load(path, allow_pickle=False) as npz:
             if not {"images", "labels"} <= set(npz.files):
                 raise DataError(f"{where} has no 'images' and 'labels' arrays")
@@ -154,28 +159,51 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path | N
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """An IDX file of unsigned bytes (gzipped or not) as a numpy array, fully checked."""
+    """An IDX file of unsigned bytes (gzipped or not) as a numpy array, fully checked.
+
+    Read as a stream, never past what its header promises: a small gzip that would unpack
+    to gigabytes, or a header that promises more than MAX_IDX_BYTES, is refused without
+    the memory for it ever being taken."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        with open(path, "rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"
+            f.seek(0)
+            stream: BinaryIO = gzip.GzipFile(fileobj=f) if gzipped else f  # type: ignore[assignment]
+            return _read_idx_stream(stream, path)
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read {path}: {exc} (a truncated or corrupt file?)") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != _IDX_UBYTE or raw[3] not in (1, 3):
-        raise DataError(f"{path} is not an MNIST IDX file (wrong magic number {raw[:4].hex()})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+
+
+def _read_idx_stream(stream: BinaryIO, path: Path) -> np.ndarray:
+    magic = stream.read(4)
+    if (
+        len(magic) < 4
+        or magic[0] != 0
+        or magic[1] != 0
+        or magic[2] != _IDX_UBYTE
+        or magic[3] not in (1, 3)
+    ):
+        raise DataError(f"{path} is not an MNIST IDX file (wrong magic number {magic.hex()})")
+    ndim = magic[3]
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise DataError(f"{path} is truncated: its header is incomplete")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
-    if len(raw) - header != expected:
+    dims = tuple(int.from_bytes(sizes[4 * i : 4 + 4 * i], "big") for i in range(ndim))
+    expected = math.prod(dims)
+    if expected > MAX_IDX_BYTES:
+        raise DataError(
+            f"{path} promises {expected / 2**20:,.0f} MB of data for shape {dims}; files over "
+            f"{MAX_IDX_BYTES // 2**20:,} MB are not read (MNIST's largest is 45 MB)"
+        )
+    data = stream.read(expected + 1)  # one byte more tells a file longer than its header
+    if len(data) != expected:
+        holds = f"{len(data):,} bytes" if len(data) < expected else "more"
         raise DataError(
             f"{path} is truncated or corrupt: its header promises {expected:,} bytes of data "
-            f"for shape {dims}, the file holds {len(raw) - header:,}"
+            f"for shape {dims}, the file holds {holds}"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def _read_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:

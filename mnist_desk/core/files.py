@@ -16,7 +16,9 @@ import errno
 import os
 import secrets
 import time
+import zipfile
 from pathlib import Path
+from typing import IO
 
 from mnist_desk.core.text import shown
 
@@ -44,6 +46,21 @@ def plain_reason(exc: OSError) -> str:
     if exc.errno in _PLAIN_WORDS:
         return _PLAIN_WORDS[exc.errno]
     return shown(exc.strerror or str(exc) or type(exc).__name__)
+
+
+def unpacked_size(source: str | os.PathLike[str] | IO[bytes]) -> int | None:
+    """The bytes a zip archive's entries say they unpack to (checkpoints and .npz files
+    are zip archives, and their readers unpack compressed entries whole into memory),
+    read from its directory without unpacking anything. None where `source` is not a
+    readable zip archive; a stream is left at its start."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    finally:
+        if not isinstance(source, (str, os.PathLike)):
+            source.seek(0)
 
 
 def check_save_target(path: str | os.PathLike[str]) -> Path:

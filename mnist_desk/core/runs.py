@@ -42,7 +42,7 @@ import numpy as np
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import ConfigError, MnistDeskError
-from mnist_desk.core.files import write_atomically
+from mnist_desk.core.files import unpacked_size, write_atomically
 from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.core.places import user_data_dir
 from mnist_desk.core.text import shown
@@ -60,6 +60,7 @@ LIBRARY = "library.json"
 DEFAULT_MAX_RUNS = 500
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_RECORD_BYTES = 20 * 2**20
+MAX_BATCHES_BYTES = 2**29  # the columns of 33 million batches, far more than any run
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted", "damaged")
 BATCH_COLUMNS = ("x", "loss", "acc", "lr")
 
@@ -293,6 +294,8 @@ def _pid_alive(raw: bytes) -> bool:  # pragma: no cover - Windows
 def read_batches(folder: Path) -> dict[str, np.ndarray]:
     """The run's per-batch columns (x, loss, acc, lr); empty ones if there are none."""
     try:
+        if (unpacked_size(folder / BATCHES) or 0) > MAX_BATCHES_BYTES:  # not one of ours
+            raise ValueError("too large")
         with np.load(folder / BATCHES, allow_pickle=False) as npz:
             columns = {k: np.asarray(npz[k], np.float32) for k in BATCH_COLUMNS}
         if len({len(c) for c in columns.values()}) != 1:

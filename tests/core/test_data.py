@@ -117,6 +117,35 @@ def test_corrupt_gzip_names_it(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
+def _gzip_of(path: Path, head: bytes, zeros: int) -> Path:
+    """A gzip of `head` then `zeros` zero bytes, written in pieces: a few KB on disk."""
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(head)
+        for _ in range(zeros // 2**24):
+            f.write(bytes(2**24))
+    return path
+
+
+def test_a_small_gzip_that_unpacks_past_its_header_is_refused_unread(tmp_path: Path) -> None:
+    """200 MB of zeros behind the header of 3 images: read up to what the header promises,
+    then refused, never the whole 200 MB in memory."""
+    head = idx_bytes(np.zeros((3, 28, 28)))
+    path = _gzip_of(tmp_path / "bomb.gz", head, 200 * 2**20)
+    assert path.stat().st_size < 2**20
+    with pytest.raises(DataError, match=r"promises 2,352 bytes .* the file holds more"):
+        read_idx(path)
+
+
+def test_a_header_promising_more_than_the_limit_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_mod, "MAX_IDX_BYTES", 2**20)
+    head = b"\x00\x00\x08\x03" + b"".join(n.to_bytes(4, "big") for n in (2000, 28, 28))
+    path = _gzip_of(tmp_path / "big.gz", head, 0)  # 1.5 MB promised, none there
+    with pytest.raises(DataError, match=r"promises 1 MB of data for shape \(2000, 28, 28\)"):
+        read_idx(path)
+
+
 def test_wrong_magic_number(tmp_path: Path) -> None:
     small_folder(tmp_path)
     path = tmp_path / f"{FILES['train_labels']}.gz"
@@ -185,3 +214,16 @@ def test_extra_drawings_are_read_and_checked(tmp_path: Path) -> None:
         load_extra(tmp_path / "text.npz")
     with pytest.raises(DataError, match="cannot read"):
         load_extra(tmp_path / "absent.npz")
+
+
+def test_extra_drawings_that_would_unpack_past_the_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnist_desk.core.data import load_extra
+
+    monkeypatch.setattr(data_mod, "MAX_EXTRA_BYTES", 2**20)
+    path = tmp_path / "packed.npz"  # 2 MB of blank drawings in a few KB
+    np.savez_compressed(path, images=np.zeros((2700, 28, 28), np.uint8), labels=np.zeros(2700))
+    assert path.stat().st_size < 2**20
+    with pytest.raises(DataError, match="would unpack to more than"):
+        load_extra(path)

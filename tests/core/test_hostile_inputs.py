@@ -9,6 +9,7 @@ import math
 import os
 import time
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,27 @@ def test_files_over_100_mb_are_refused_unread(tmp_path: Path) -> None:
         f.truncate(101 * 2**20)
     with pytest.raises(CheckpointError, match="101 MB"):
         load_checkpoint(huge)
+
+
+def _deflated(data: bytes) -> bytes:
+    """The same archive with its entries compressed, which torch.load also unpacks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED, compresslevel=1)
+    return out.getvalue()
+
+
+def test_a_small_archive_that_would_unpack_past_100_mb_is_refused_unpacked() -> None:
+    """120 MB of zeros in a weight, compressed into a file of about 120 KB: refused from
+    the sizes the archive declares, before torch.load takes the memory for it."""
+    state = {**PAYLOAD["model_state"], "big": torch.zeros(30 * 2**20)}
+    bomb = _deflated(_bytes(_changed(model_state=state)))
+    assert len(bomb) < 2**20
+    with pytest.raises(CheckpointError, match=r"would unpack to 120 MB"):
+        load_checkpoint(bomb)
+    small = _deflated(GOOD_BYTES.getvalue())  # compressed, but small: loads as before
+    assert load_checkpoint(small).model_state.keys() == PAYLOAD["model_state"].keys()
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

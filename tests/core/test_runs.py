@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mnist_desk.core.config import ModelConfig, TrainConfig
@@ -58,6 +59,21 @@ def test_a_run_records_everything(tmp_path: Path, tiny: MNIST) -> None:
     assert len(batch_curve(run.folder)) == 16
     ckpt = library.checkpoint(run.id)
     assert ckpt.name == "a run" and len(ckpt.history) == 2
+
+
+def test_batches_that_would_unpack_past_the_limit_are_not_read(
+    tmp_path: Path, tiny: MNIST, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnist_desk.core import runs as runs_mod
+
+    library = RunLibrary(tmp_path)
+    run = library.get(_record(library, tiny))
+    monkeypatch.setattr(runs_mod, "MAX_BATCHES_BYTES", 2**20)
+    assert len(read_batches(run.folder)["x"]) == 16  # a run's own columns: far under
+    big = np.zeros(2**18, np.float32)  # 4 columns of 1 MB each, compressed to a few KB
+    np.savez_compressed(run.folder / "batches.npz", x=big, loss=big, acc=big, lr=big)
+    assert all(len(c) == 0 for c in read_batches(run.folder).values())
+    assert library.get(run.id).test_acc == run.test_acc  # the run itself still opens
 
 
 def test_the_best_epoch_by_validation_is_kept_apart(tmp_path: Path, tiny: MNIST) -> None:
