@@ -9,7 +9,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +37,8 @@ from mnist_desk.gui.workspace import Workspace
 
 COLUMNS = ["", "Name", "Started", "Preset", "Parameters", "Epochs", "Status", "Test acc",
            "Best test acc", "Duration", "Device"]  # fmt: skip
+NAME = 1  # the column of the runs' names
+NAME_CHARS = 16  # the least of a name the table shows; the rest is in its tooltip
 POLL_MS = 3000  # runs from the command line appear while the tab is shown
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -110,7 +112,11 @@ class RunsTab(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # the name takes the room the other columns leave, but never less than a readable
+        # width (Stretch would squeeze it to "lam" in a narrow window): the table scrolls
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.itemDoubleClicked.connect(lambda _item: self.open_selected())
         self.chart = TrainingCurves(show_live=False)
@@ -141,6 +147,26 @@ class RunsTab(QWidget):
         bottom.addWidget(self.summary, 1)
         bottom.addLayout(self._build_limits())
         layout.addLayout(bottom)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_names()
+        return super().eventFilter(watched, event)
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != NAME:  # another column fitted to new contents
+            self._fit_names()
+
+    def _fit_names(self) -> None:
+        header = self.table.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(header.count()) if c != NAME)
+        readable = max(
+            header.sectionSizeFromContents(NAME).width(),
+            self.table.fontMetrics().horizontalAdvance("x" * NAME_CHARS),
+        )
+        width = max(readable, self.table.viewport().width() - others)
+        if header.sectionSize(NAME) != width:
+            header.resizeSection(NAME, width)
 
     def _build_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -214,7 +240,7 @@ class RunsTab(QWidget):
                 self._fill_row(row, run)
             self.table.setSortingEnabled(True)
             for row in range(self.table.rowCount()):
-                item = self.table.item(row, 1)
+                item = self.table.item(row, NAME)
                 if item is not None and item.data(ID_ROLE) in chosen:
                     self.table.selectRow(row)
         size = sum(self.library.size(r) for r in self.runs)
@@ -243,13 +269,13 @@ class RunsTab(QWidget):
             item = _Item(text)
             item.setData(SORT_ROLE, key)
             item.setData(ID_ROLE, run.id)
-            if col == 1:
-                item.setToolTip(f"{run.id}\n{run.note}" if run.note else run.id)
+            if col == NAME:
+                item.setToolTip("\n".join(dict.fromkeys(t for t in (text, run.id, run.note) if t)))
             self.table.setItem(row, col, item)
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        items = [self.table.item(r, 1) for r in rows]
+        items = [self.table.item(r, NAME) for r in rows]
         return [str(i.data(ID_ROLE)) for i in items if i is not None]
 
     def selected_runs(self) -> list[Run]:
@@ -259,7 +285,7 @@ class RunsTab(QWidget):
     def select(self, run_ids: list[str]) -> None:
         self.table.clearSelection()
         for row in range(self.table.rowCount()):
-            item = self.table.item(row, 1)
+            item = self.table.item(row, NAME)
             if item is not None and item.data(ID_ROLE) in run_ids:
                 self.table.selectionModel().select(
                     self.table.model().index(row, 0),

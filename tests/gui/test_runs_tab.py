@@ -17,6 +17,7 @@ from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.runs import Limits, Run
 from mnist_desk.gui import dialogs
 from mnist_desk.gui.main_window import MainWindow
+from mnist_desk.gui.runs_tab import NAME, NAME_CHARS
 from tests.gui.lookup import current
 
 
@@ -122,6 +123,8 @@ def test_rename_note_pin_delete_export(
     tab.buttons["pin"].click()
     run = window.workspace.runs.get(run_id)
     assert (run.name, run.note, run.pinned) == ("mine", "a note", True)
+    name_cell = tab.table.item(tab.table.currentRow(), NAME)
+    assert name_cell is not None and name_cell.toolTip() == f"mine\n{run_id}\na note"
     monkeypatch.setattr(dialogs, "get_save_file_name", lambda *a, **k: str(tmp_path / "m.csv"))
     tab.select([run_id])
     tab.buttons["export"].click()
@@ -134,6 +137,23 @@ def test_rename_note_pin_delete_export(
     tab.select([run_id])
     tab.buttons["delete"].click()
     assert run_id not in {r.id for r in window.workspace.runs.runs()}
+
+
+def test_the_name_column_stays_readable_in_a_narrow_window_and_fills_a_wide_one(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    tab = window.runs_tab
+    header = tab.table.horizontalHeader()
+    window.resize(800, 600)  # the first window on an 800x600 screen: "Name" was "lam"
+    window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.table.viewport().width() < header.length())
+    readable = tab.table.fontMetrics().horizontalAdvance("x" * NAME_CHARS)
+    assert header.sectionSize(NAME) >= max(readable, header.sectionSizeFromContents(NAME).width())
+    assert tab.table.horizontalScrollBar().maximum() > 0  # the table scrolls instead
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: tab.table.horizontalScrollBar().maximum() == 0)
+    assert header.length() == tab.table.viewport().width()  # the name takes what is left
+    assert header.sectionSize(NAME) > readable
 
 
 def test_runs_are_sorted_by_value(qtbot: QtBot, window: MainWindow, small_mnist_dir: Path) -> None:
