@@ -13,15 +13,26 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mnist_desk.core.insides import Snapshot
 from mnist_desk.gui.curves import REFERENCE_COLOURS
 
 EVERY = 100  # batches between two looks
 REDRAW_MS = 2000  # the least time between two redraws while looks keep coming
+TITLE_SIZE = "10pt"
+ROW_MIN_HEIGHT = 110  # a row of charts: title, a plot that can be read, its axis
+COLUMN_SLACK = 16  # the layout's spacing and margins, per column
 
 COLOURS = [*REFERENCE_COLOURS, (31, 119, 180), (255, 127, 14), (44, 160, 44), (140, 86, 75)]
 
@@ -44,24 +55,24 @@ class TrainingInsides(QWidget):
         self.chart = pg.GraphicsLayoutWidget()
         self.chart.setObjectName("insidesChart")
         self.legend = pg.LegendItem(colCount=4, labelTextSize="8pt", verSpacing=-4)
-        self.chart.addItem(self.legend, row=0, col=0, colspan=2)
-        self.change = self.chart.addPlot(row=1, col=0, title="weights moved from the start")
+        self.change = self._plot("weights moved from the start")
         self.change.setLabel("left", "|w − w₀| / |w₀|")
-        self.grads = self.chart.addPlot(row=1, col=1, title="gradient strength")
+        self.grads = self._plot("gradient strength")
         self.grads.setLabel("left", "|gradient|")
-        self.dead = self.chart.addPlot(row=2, col=0, title="ReLU units that never fire (%)")
-        self.lr = self.chart.addPlot(row=2, col=1, title="learning rate")
-        self.histogram = self.chart.addPlot(
-            row=3, col=0, title="weights: now (colour) and at the start (grey)"
-        )
-        self.filters = self.chart.addViewBox(row=3, col=1, lockAspect=True, invertY=True)
+        self.dead = self._plot("ReLU units that never fire (%)")
+        self.lr = self._plot("learning rate")
+        self.histogram = self._plot("weights: now (colour) and at the start (grey)")
+        self.filters = pg.ViewBox(lockAspect=True, invertY=True)
         self.filter_image = pg.ImageItem()
         self.filters.addItem(self.filter_image)
+        self._cells = [self.change, self.grads, self.dead, self.lr, self.histogram, self.filters]
+        self.columns = 0
+        self._arrange(2)
         for plot in (self.change, self.grads, self.dead, self.lr, self.histogram):
             plot.showGrid(x=True, y=True, alpha=0.2)
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on the axes
-        for plot in (self.change, self.grads, self.dead, self.lr):
+        for plot in (self.dead, self.lr):  # the charts above share their epochs
             plot.setLabel("bottom", "epoch")
         self.dead.setXLink(self.change)
         self.lr.setXLink(self.change)
@@ -80,9 +91,56 @@ class TrainingInsides(QWidget):
         row.addWidget(QLabel("Histogram of:"))
         row.addWidget(self.layer)
         row.addWidget(self.note, 1)
+        # too narrow for two columns, the charts go under each other; too small for them
+        # to be read, the area scrolls rather than squeeze them to nothing or cut them off
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("insidesScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self.chart)
+        self.scroll_area.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.scroll_area, 1)
+
+    def _plot(self, title: str) -> pg.PlotItem:
+        plot = pg.PlotItem()
+        plot.setTitle(title, size=TITLE_SIZE)
+        return plot
+
+    def _arrange(self, columns: int) -> None:
+        """The legend across the top, then the charts in `columns` columns."""
+        layout = self.chart.ci
+        if columns == self.columns:
+            return
+        for item in (self.legend, *self._cells):
+            if item in layout.items:
+                layout.removeItem(item)
+        layout.addItem(self.legend, row=0, col=0, colspan=columns)
+        for i, cell in enumerate(self._cells):
+            layout.addItem(cell, row=1 + i // columns, col=i % columns)
+        self.columns = columns
+        self.chart.setMinimumWidth(0 if columns == 2 else self._column_width(self._cells))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Room for every row of charts to be read, below the legend as it now is."""
+        rows = math.ceil(len(self._cells) / self.columns)
+        legend = self.legend.effectiveSizeHint(Qt.SizeHint.PreferredSize).height()
+        self.chart.setMinimumHeight(round(ROW_MIN_HEIGHT * rows + legend))
+
+    def _column_width(self, cells: list[pg.GraphicsWidget]) -> int:
+        widest = max(c.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() for c in cells)
+        return math.ceil(widest) + COLUMN_SLACK
+
+    def _two_columns_fit(self, width: int) -> bool:
+        left, right = self._cells[0::2], self._cells[1::2]
+        return self._column_width(left) + self._column_width(right) <= width
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.scroll_area.viewport() and event.type() == QEvent.Type.Resize:
+            self._arrange(2 if self._two_columns_fit(self.scroll_area.viewport().width()) else 1)
+        return super().eventFilter(watched, event)
 
     def showEvent(self, event: QShowEvent) -> None:
         self.shown_changed.emit(True)
@@ -127,6 +185,7 @@ class TrainingInsides(QWidget):
             pen = pg.mkPen(COLOURS[j % len(COLOURS)], width=2, style=Qt.PenStyle.DashLine)
             dead.append(self.dead.plot(pen=pen))
             self.legend.addItem(dead[-1], name)
+        self._fit_height()
         self._curves = {
             "change": change,
             "grads": grads,

@@ -11,7 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from mnist_desk.core import steps
 from mnist_desk.core.config import TrainConfig
+from mnist_desk.core.insides import Insides
+from mnist_desk.core.model import build_model
 from mnist_desk.gui.main_window import MainWindow
+from mnist_desk.gui.training_insides import ROW_MIN_HEIGHT, TrainingInsides
 from tests.gui.lookup import child, current
 
 
@@ -269,6 +272,40 @@ def test_inside_the_training_is_looked_at_only_while_shown(
     assert snaps[-1].filters.shape[1:] == (3, 3)  # the seed CNN's first filters
     child(window, pg.GraphicsLayoutWidget, "insidesChart")
     assert child(window, type(tab.insides), "trainingInsides") is tab.insides
+
+
+def _feed_insides(insides: TrainingInsides) -> None:
+    torch.manual_seed(0)
+    model = build_model()
+    looker = Insides(model, torch.rand(16, 28, 28))
+    for i in range(3):
+        insides.add(looker.snapshot(model, i / 10, 0.002))
+    insides.redraw()
+
+
+def test_inside_the_training_is_one_scrolling_column_in_a_narrow_window(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """At 800x600 the two columns of charts were cut off on the right and squeezed to no
+    height; now they go under each other, each tall enough to read, and the area scrolls."""
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.views.setCurrentWidget(tab.insides)
+    insides = tab.insides
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: insides.columns == 2)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: insides.columns == 1)
+    _feed_insides(insides)  # a legend of every layer above the charts
+    qtbot.wait(50)  # the layout settles
+    assert insides.scroll_area.verticalScrollBar().maximum() > 0
+    shown = insides.chart.viewport().width()
+    for cell in insides._cells:  # none cut off on the right; each chart tall enough
+        box = cell.sceneBoundingRect()
+        assert box.right() <= shown + 1
+        assert box.height() >= 0.8 * ROW_MIN_HEIGHT or cell is insides.filters  # a strip
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: insides.columns == 2)
 
 
 def test_step_slow_motion_and_settings_changed_while_training(
