@@ -98,6 +98,7 @@ class TrainTab(QWidget):
         self._wheel_guard = WheelGuard(self)
         guard_wheel(settings, self._wheel_guard)
         scroll = QScrollArea()
+        scroll.setObjectName("trainFormScroll")
         scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

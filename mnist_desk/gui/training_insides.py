@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -99,6 +100,7 @@ class TrainingInsides(QWidget):
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(self.chart)
         self.scroll_area.viewport().installEventFilter(self)
+        self.chart.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.scroll_area, 1)
@@ -140,6 +142,10 @@ class TrainingInsides(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.scroll_area.viewport() and event.type() == QEvent.Type.Resize:
             self._arrange(2 if self._two_columns_fit(self.scroll_area.viewport().width()) else 1)
+        bar = self.scroll_area.verticalScrollBar()
+        if watched is self.chart.viewport() and event.type() == QEvent.Type.Wheel and bar.maximum():
+            QApplication.sendEvent(bar, event)  # the wheel scrolls the charts, not zoom one
+            return True
         return super().eventFilter(watched, event)
 
     def showEvent(self, event: QShowEvent) -> None:

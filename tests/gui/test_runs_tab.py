@@ -175,7 +175,7 @@ def test_the_wheel_scrolls_the_form_not_an_unfocused_value(
     qtbot.waitUntil(lambda: window.train_tab.isVisible())
     gamma = window.train_tab.form.editor("gamma")
     window.train_tab.form.set_value("scheduler", "step")
-    scroll = window.train_tab.findChild(QScrollArea)
+    scroll = window.train_tab.findChild(QScrollArea, "trainFormScroll")
     assert scroll is not None
     before, position = gamma.value(), scroll.verticalScrollBar().value()  # type: ignore[union-attr]
     centre = QPointF(gamma.rect().center())

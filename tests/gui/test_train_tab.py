@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtWidgets import QMessageBox, QPushButton, QSpinBox
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.core import steps
@@ -304,6 +306,15 @@ def test_inside_the_training_is_one_scrolling_column_in_a_narrow_window(
         box = cell.sceneBoundingRect()
         assert box.right() <= shown + 1
         assert box.height() >= 0.8 * ROW_MIN_HEIGHT or cell is insides.filters  # a strip
+    # the wheel over a chart scrolls the area; it does not zoom the chart under it
+    view = insides.change.getViewBox().viewRange()
+    centre = QPointF(insides.chart.viewport().rect().center())
+    wheel = QWheelEvent(centre, insides.chart.viewport().mapToGlobal(centre), QPoint(0, 0),
+                        QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+    QApplication.sendEvent(insides.chart.viewport(), wheel)
+    assert insides.scroll_area.verticalScrollBar().value() > 0
+    assert insides.change.getViewBox().viewRange() == view
     window.resize(1600, 1000)
     qtbot.waitUntil(lambda: insides.columns == 2)
 
