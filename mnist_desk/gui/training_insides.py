@@ -82,6 +82,8 @@ class TrainingInsides(QWidget):
         self.layer.setObjectName("insidesLayer")
         self.layer.setAccessibleName("The layer whose weights the histogram shows")
         self.layer.setMinimumContentsLength(10)
+        self.layer.setPlaceholderText("when it trains")  # its layers come with the first look
+        self.layer.setEnabled(False)
         self.layer.currentIndexChanged.connect(self._draw_histogram)
         self.note = QLabel(
             f"Looked at every {EVERY} batches while this view is shown; hidden, it costs "
@@ -161,6 +163,7 @@ class TrainingInsides(QWidget):
             plot.clear()
         self.legend.clear()
         self.layer.clear()
+        self.layer.setEnabled(False)
         self.filter_image.clear()
         self._curves = {}
 
@@ -192,6 +195,7 @@ class TrainingInsides(QWidget):
             dead.append(self.dead.plot(pen=pen))
             self.legend.addItem(dead[-1], name)
         self._fit_height()
+        self.layer.setEnabled(True)
         self._curves = {
             "change": change,
             "grads": grads,

@@ -258,6 +258,7 @@ def test_inside_the_training_is_looked_at_only_while_shown(
     assert tab.insides.snapshots == []
     # shown: a look every 10 batches (47 a epoch: 4 an epoch)
     tab.views.setCurrentWidget(tab.insides)
+    assert not tab.insides.layer.isEnabled() and tab.insides.layer.placeholderText()
     tab.insides.every = 10
     _button(window, "trainButton").click()
     qtbot.waitUntil(lambda: not tab.is_running(), timeout=60000)
@@ -265,6 +266,7 @@ def test_inside_the_training_is_looked_at_only_while_shown(
     assert len(snaps) == 8 and snaps[0].epochs == pytest.approx(10 / 47)
     names = [layer.name for layer in snaps[-1].layers]
     assert names[0].startswith("Conv2d-") and tab.insides.layer.count() == len(names)
+    assert tab.insides.layer.isEnabled()
     assert all(s.lr > 0 for s in snaps)
     # the weights move away from the start and keep moving; gradients are there
     first_layer = [s.layers[0].change for s in snaps]
