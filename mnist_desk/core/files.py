@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import secrets
 import time
 import zipfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from mnist_desk.core.text import shown
 
@@ -46,6 +47,17 @@ def plain_reason(exc: OSError) -> str:
     if exc.errno in _PLAIN_WORDS:
         return _PLAIN_WORDS[exc.errno]
     return shown(exc.strerror or str(exc) or type(exc).__name__)
+
+
+def parse_json(text: str) -> Any:
+    """json.loads, where a nesting deeper than Python's parser goes (a few thousand "[")
+    is a ValueError like any other malformed JSON, not a RecursionError that nothing
+    expects: files this app reads back (run records, settings, indexes) may be damaged
+    or hostile."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def unpacked_size(source: str | os.PathLike[str] | IO[bytes]) -> int | None:

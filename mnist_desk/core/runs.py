@@ -42,7 +42,7 @@ import numpy as np
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import ConfigError, MnistDeskError
-from mnist_desk.core.files import unpacked_size, write_atomically
+from mnist_desk.core.files import parse_json, unpacked_size, write_atomically
 from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.core.places import user_data_dir
 from mnist_desk.core.text import shown
@@ -183,7 +183,7 @@ class Run:
 def _read_json(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_RECORD_BYTES:
         raise ValueError("too large")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = parse_json(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not an object")
     return data

@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
+from mnist_desk.core.files import parse_json
+
 DEFAULT_SIZE = (1100, 720)
 # room left on a small screen for the window's frame and title bar, which the size of a
 # window does not include
@@ -55,7 +57,7 @@ def read_window_settings(
     form = settings.value("trainForm")
     if form is not None:
         try:
-            data = json.loads(str(form))
+            data = parse_json(str(form))
             if not isinstance(data, dict) or not restore_form(data):
                 raise ValueError(form)
         except ValueError:

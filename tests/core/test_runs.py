@@ -108,7 +108,9 @@ def test_export_csv(tmp_path: Path, tiny: MNIST) -> None:
 def test_damaged_folders_are_listed_not_fatal(tmp_path: Path, tiny: MNIST) -> None:
     library = RunLibrary(tmp_path)
     good = _record(library, tiny, epochs=1)
-    for name, content in {"a-broken": "{not json", "b-foreign": '{"format": "x"}'}.items():
+    deep = "[" * 100_000 + "]" * 100_000  # deeper than Python's JSON parser goes
+    damaged = {"a-broken": "{not json", "b-foreign": '{"format": "x"}', "d-deep": deep}
+    for name, content in damaged.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "run.json").write_text(content)
     (tmp_path / "c-empty").mkdir()
@@ -116,8 +118,12 @@ def test_damaged_folders_are_listed_not_fatal(tmp_path: Path, tiny: MNIST) -> No
     bad_user.write_text("[1, 2")  # a damaged user.json: ignored
     runs = {r.id: r for r in library.runs()}
     assert runs[good].status == "finished"
-    assert {runs[n].status for n in ("a-broken", "b-foreign", "c-empty")} == {"damaged"}
-    assert all(runs[n].problem for n in ("a-broken", "b-foreign", "c-empty"))
+    names = ("a-broken", "b-foreign", "c-empty", "d-deep")
+    assert {runs[n].status for n in names} == {"damaged"}
+    assert all(runs[n].problem for n in names) and "nested" in runs["d-deep"].problem
+    bad_user.write_text(deep)
+    (tmp_path / "library.json").write_text(deep)
+    assert library.get(good).name == "a run" and library.limits() == Limits()  # defaults
 
 
 def test_a_run_whose_process_died_is_interrupted(tmp_path: Path, tiny: MNIST) -> None:

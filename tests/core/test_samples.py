@@ -40,9 +40,10 @@ def test_a_damaged_index_is_rebuilt_from_the_files(tmp_path: Path) -> None:
     store = SampleStore(tmp_path)
     store.add(drawing([(140, 40), (140, 240)]), 1)
     store.add(drawing([(60, 60), (220, 60), (120, 240)]), 7)
-    (tmp_path / "index.json").write_text("{not json")
-    rebuilt = SampleStore(tmp_path)
-    assert sorted(s.label for s in rebuilt.samples()) == [1, 7]
+    for damage in ("{not json", "[" * 100_000 + "]" * 100_000):  # the second: too deep
+        (tmp_path / "index.json").write_text(damage)
+        rebuilt = SampleStore(tmp_path)
+        assert sorted(s.label for s in rebuilt.samples()) == [1, 7] and rebuilt.problems
 
 
 def test_mnist_form_of_the_samples(tmp_path: Path) -> None:

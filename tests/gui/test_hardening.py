@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mnist_desk.bundled import load_bundled_checkpoint
@@ -59,11 +59,17 @@ def test_a_refused_checkpoint_changes_nothing(
     assert window.recent.files() == []
 
 
-def test_damaged_settings_are_reported_and_reset(qtbot: QtBot) -> None:
-    settings = QSettings()
+@pytest.mark.parametrize(
+    "form", ["{not json", "[" * 100_000 + "]" * 100_000], ids=["damaged", "deep"]
+)
+def test_damaged_settings_are_reported_and_reset(qtbot: QtBot, form: str) -> None:
+    from mnist_desk.gui.app import configure_application
+
+    configure_application(QApplication.instance())  # type: ignore[arg-type]
+    settings = QSettings()  # where the window reads them (named as the app names itself)
     settings.setValue("geometry", "not a geometry")
     settings.setValue("currentTab", "99")
-    settings.setValue("trainForm", "{not json")
+    settings.setValue("trainForm", form)  # the second nested deeper than JSON's parser goes
     settings.sync()
     win = create_window()
     try:
