@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import secrets
+import stat
 import time
 import zipfile
 from pathlib import Path
@@ -47,6 +48,22 @@ def plain_reason(exc: OSError) -> str:
     if exc.errno in _PLAIN_WORDS:
         return _PLAIN_WORDS[exc.errno]
     return shown(exc.strerror or str(exc) or type(exc).__name__)
+
+
+def read_small_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`. Anything else is a ValueError
+    before it is opened: a FIFO (whose read would wait forever for a writer), a device,
+    a folder, or a larger file."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("not a regular file")
+    if info.st_size > max_bytes:
+        raise ValueError("too large")
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:  # it grew since
+        raise ValueError("too large")
+    return data
 
 
 def parse_json(text: str) -> Any:

@@ -42,7 +42,12 @@ import numpy as np
 from mnist_desk.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import ConfigError, MnistDeskError
-from mnist_desk.core.files import parse_json, unpacked_size, write_atomically
+from mnist_desk.core.files import (
+    parse_json,
+    read_small_file,
+    unpacked_size,
+    write_atomically,
+)
 from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
 from mnist_desk.core.places import user_data_dir
 from mnist_desk.core.text import shown
@@ -181,9 +186,7 @@ class Run:
 
 # ---- reading ------------------------------------------------------------------------------
 def _read_json(path: Path) -> dict[str, Any]:
-    if path.stat().st_size > MAX_RECORD_BYTES:
-        raise ValueError("too large")
-    data = parse_json(path.read_text(encoding="utf-8"))
+    data = parse_json(read_small_file(path, MAX_RECORD_BYTES).decode("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not an object")
     return data
@@ -294,6 +297,8 @@ def _pid_alive(raw: bytes) -> bool:  # pragma: no cover - Windows
 def read_batches(folder: Path) -> dict[str, np.ndarray]:
     """The run's per-batch columns (x, loss, acc, lr); empty ones if there are none."""
     try:
+        if not (folder / BATCHES).is_file():  # none yet; or a FIFO, whose read would wait
+            raise ValueError("not a regular file")
         if (unpacked_size(folder / BATCHES) or 0) > MAX_BATCHES_BYTES:  # not one of ours
             raise ValueError("too large")
         with np.load(folder / BATCHES, allow_pickle=False) as npz:

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_desk.core.errors import ImageError
-from mnist_desk.core.files import parse_json, write_atomically
+from mnist_desk.core.files import parse_json, read_small_file, write_atomically
 from mnist_desk.core.images import read_image
 from mnist_desk.core.places import user_data_dir
 from mnist_desk.core.preprocess import to_mnist
@@ -68,9 +68,7 @@ class SampleStore:
         if not path.exists():
             return self._scan()
         try:
-            if path.stat().st_size > 50 * 2**20:
-                raise ValueError("too large")
-            entries = parse_json(path.read_text(encoding="utf-8"))["samples"]
+            entries = parse_json(read_small_file(path, 50 * 2**20).decode("utf-8"))["samples"]
             if not isinstance(entries, list):
                 raise ValueError("not a list")
         except (OSError, ValueError, KeyError, TypeError):

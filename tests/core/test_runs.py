@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -124,6 +126,33 @@ def test_damaged_folders_are_listed_not_fatal(tmp_path: Path, tiny: MNIST) -> No
     bad_user.write_text(deep)
     (tmp_path / "library.json").write_text(deep)
     assert library.get(good).name == "a run" and library.limits() == Limits()  # defaults
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifos_in_the_library_are_damaged_files_not_a_hang(tmp_path: Path, tiny: MNIST) -> None:
+    """A read of a FIFO waits forever for a writer: the Runs tab would freeze."""
+    library = RunLibrary(tmp_path)
+    good = _record(library, tiny, epochs=1)
+    (tmp_path / "a-fifo").mkdir()
+    for path in (tmp_path / "a-fifo" / "run.json", tmp_path / good / "user.json",
+                 tmp_path / good / "batches.npz", tmp_path / "library.json"):  # fmt: skip
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+    found: dict[str, Any] = {}
+
+    def read() -> None:
+        found["runs"] = {r.id: r for r in library.runs()}
+        found["batches"] = read_batches(tmp_path / good)
+        found["limits"] = library.limits()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "reading the library waited on a FIFO"
+    runs = found["runs"]
+    assert runs["a-fifo"].status == "damaged" and "regular" in runs["a-fifo"].problem
+    assert runs[good].status == "finished" and runs[good].name == "a run"
+    assert len(found["batches"]["x"]) == 0 and found["limits"] == Limits()
 
 
 def test_a_run_whose_process_died_is_interrupted(tmp_path: Path, tiny: MNIST) -> None:

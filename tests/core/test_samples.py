@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,16 @@ def test_a_damaged_index_is_rebuilt_from_the_files(tmp_path: Path) -> None:
         (tmp_path / "index.json").write_text(damage)
         rebuilt = SampleStore(tmp_path)
         assert sorted(s.label for s in rebuilt.samples()) == [1, 7] and rebuilt.problems
+    if hasattr(os, "mkfifo"):  # a FIFO: read, it would wait forever for a writer
+        (tmp_path / "index.json").unlink()
+        os.mkfifo(tmp_path / "index.json")
+        stores: list[SampleStore] = []
+        reader = threading.Thread(target=lambda: stores.append(SampleStore(tmp_path)))
+        reader.daemon = True
+        reader.start()
+        reader.join(20)
+        assert stores, "reading the index waited on a FIFO"
+        assert sorted(s.label for s in stores[0].samples()) == [1, 7] and stores[0].problems
 
 
 def test_mnist_form_of_the_samples(tmp_path: Path) -> None:
