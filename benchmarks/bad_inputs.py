@@ -1,12 +1,13 @@
-"""Bad input on purpose: a corpus of malformed checkpoints, images, data folders and save
-targets, each given to the command line as a user would, with the exit status, the lines
-on stderr, the time and the peak memory of each run.
+"""Bad input on purpose: a corpus of malformed checkpoints, images, data folders, save
+targets and runs libraries, each given to the command line as a user would, with the exit
+status, the lines on stderr, the time and the peak memory of each run.
 
     python benchmarks/bad_inputs.py [--only KIND] [--markdown]
 
 The corpus is built fresh in a temporary folder from sources nobody tuned the checks on
 (PIL's own encoders, torch.save, os.mkfifo). A good answer is exit 1 (2 for usage) with
-one line on stderr, no traceback, no warning, in well under 2 s and 1 GB.
+one line on stderr, no traceback, no warning, in well under 2 s and 1 GB; for a damaged
+runs library, exit 0 with the run listed as damaged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,7 @@ from mnist_desk.core.data import FILES  # noqa: E402
 
 @dataclass(frozen=True)
 class Case:
-    kind: str  # checkpoint, image, data, save
+    kind: str  # checkpoint, image, data, save, library
     name: str
     args: list[str]
     timeout: float = 60.0
@@ -290,6 +292,41 @@ def save_cases(folder: Path, data: Path) -> list[Case]:
     ]
 
 
+# ---- a runs library -------------------------------------------------------------------
+def library_cases(folder: Path, data: Path) -> list[Case]:
+    """A library of one real run (trained for it), copied once per damage; each is listed
+    with `mnist-desk runs`, which must name the run damaged, not fail or wait."""
+    base = folder / "base"
+    subprocess.run(
+        [sys.executable, "-m", "mnist_desk", "train", "--data", str(data), "--epochs", "1",
+         "--runs-dir", str(base), "--out", str(folder / "trained.pt")],
+        check=True, capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    run = next(p.name for p in base.iterdir() if p.is_dir())
+    deep = "[" * 100_000 + "]" * 100_000
+
+    def fifo(path: Path) -> None:
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+
+    damages: dict[str, Callable[[Path], None]] = {
+        "run.json nested 100,000 deep": lambda lib: (lib / run / "run.json").write_text(deep),
+        "run.json of 30 MB": lambda lib: (lib / run / "run.json").write_text(" " * 30 * 2**20),
+        "run.json not UTF-8": lambda lib: (lib / run / "run.json").write_bytes(b"\xff\xfe{}"),
+        "run.json a FIFO": lambda lib: fifo(lib / run / "run.json"),
+        "user.json a FIFO": lambda lib: fifo(lib / run / "user.json"),
+        "library.json nested 100,000 deep": lambda lib: (lib / "library.json").write_text(deep),
+        "library.json a FIFO": lambda lib: fifo(lib / "library.json"),
+    }
+    cases = []
+    for name, damage in damages.items():
+        library = folder / f"lib{len(cases)}"
+        shutil.copytree(base, library)
+        damage(library)
+        cases.append(Case("library", name, ["runs", "--runs-dir", str(library)], 20))
+    return cases
+
+
 # ---- running ------------------------------------------------------------------------------
 def run(case: Case, env: dict[str, str]) -> Outcome:
     """Run one case; its peak memory comes from wait4 (the child's own ru_maxrss)."""
@@ -323,6 +360,9 @@ def _run(case: Case, env: dict[str, str], out: IO[bytes]) -> Outcome:
     out.seek(0)
     if not first and case.kind == "image":
         first = f"read as: {_reading(out.read().decode())}"
+    if not first and case.kind == "library":  # the run's line of the listing
+        listed = out.read().decode(errors="replace").splitlines()
+        first = " ".join(listed[1].split()) if len(listed) > 1 else "(nothing listed)"
     return Outcome(
         proc.returncode, len(lines), first, seconds, usage.ru_maxrss / 1024, "Traceback" in text
     )
@@ -340,7 +380,7 @@ def _reading(stdout: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("checkpoint", "image", "data", "save"))
+    parser.add_argument("--only", choices=("checkpoint", "image", "data", "save", "library"))
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     use_scratch_data_home()  # the runs the train cases record go there, not to the user's
@@ -354,6 +394,9 @@ def main() -> int:
             "data": lambda: data_cases(_mk(folder / "data")),
             "save": lambda: save_cases(
                 _mk(folder / "save"), _data_folder(folder / "tiny", 256, 100)
+            ),
+            "library": lambda: library_cases(
+                _mk(folder / "library"), _data_folder(folder / "tiny-lib", 256, 100)
             ),
         }
         for kind, build in kinds.items():
