@@ -267,10 +267,34 @@ def data_cases(folder: Path) -> list[Case]:
     }
     (folder / "empty").mkdir()
     out = str(folder / "unused.pt")
-    return [
+    cases = [
         Case("data", name, ["train", "--data", str(p), "--epochs", "1", "--out", out], 120)
         for name, p in made.items()
     ]
+    good = _data_folder(folder / "good", 256, 100)
+    os.mkfifo(folder / "fifo.npz")
+    extras = {
+        "--extra is a FIFO": folder / "fifo.npz",
+        "--extra .npz that unpacks to 2.5 GB": _npz_bomb(folder / "bomb.npz", 3_500_000),
+    }
+    for name, extra in extras.items():
+        args = ["train", "--data", str(good), "--extra", str(extra), "--epochs", "1"]
+        cases.append(Case("data", name, [*args, "--out", out], 60))
+    return cases
+
+
+def _npz_bomb(path: Path, n: int) -> Path:
+    """An .npz of n blank 28x28 drawings, compressed as they stream in: a few MB."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("images.npy", "w", force_zip64=True) as f:
+            header = {"descr": "|u1", "fortran_order": False, "shape": (n, 28, 28)}
+            np.lib.format.write_array_header_1_0(f, header)  # type: ignore[no-untyped-call]
+            for start in range(0, n, 20_000):
+                f.write(bytes(784 * min(20_000, n - start)))
+        buffer = io.BytesIO()
+        np.save(buffer, np.zeros(n, np.int64))
+        archive.writestr("labels.npy", buffer.getvalue())
+    return path
 
 
 # ---- save targets -------------------------------------------------------------------------

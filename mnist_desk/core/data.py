@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import math
 import os
+import stat
 import sys
 import threading
 import time
@@ -80,7 +81,11 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
     path = Path(path)
     where = shown(str(path))
     try:
-        if path.stat().st_size > MAX_EXTRA_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would wait forever for a writer
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise DataError(f"cannot read {where}: it is {kind}")
+        if info.st_size > MAX_EXTRA_BYTES:
             raise DataError(f"{where} is larger than {MAX_EXTRA_BYTES // 2**30} GB")
         if (unpacked_size(path) or 0) > MAX_EXTRA_BYTES:  # np.load unpacks compressed arrays
             raise DataError(f"{where} would unpack to more than {MAX_EXTRA_BYTES // 2**30} GB")

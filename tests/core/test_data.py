@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +215,21 @@ def test_extra_drawings_are_read_and_checked(tmp_path: Path) -> None:
         load_extra(tmp_path / "text.npz")
     with pytest.raises(DataError, match="cannot read"):
         load_extra(tmp_path / "absent.npz")
+    with pytest.raises(DataError, match="it is a folder"):
+        load_extra(tmp_path)
+    if hasattr(os, "mkfifo"):  # refused unopened: a read would wait forever for a writer
+        os.mkfifo(tmp_path / "fifo.npz")
+        refused: list[str] = []
+
+        def load() -> None:
+            with pytest.raises(DataError, match="not a regular file") as info:
+                load_extra(tmp_path / "fifo.npz")
+            refused.append(str(info.value))
+
+        reader = threading.Thread(target=load, daemon=True)
+        reader.start()
+        reader.join(20)
+        assert refused, "the FIFO was opened and waited on"
 
 
 def test_extra_drawings_that_would_unpack_past_the_limit_are_refused(
