@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from mnist_desk.core import strokes
 from mnist_desk.core.images import pil_to_gray
@@ -22,6 +22,10 @@ SIZE = 28
 CENTRE = 14.0  # MNIST's mean centre of mass, index coordinates
 INK_THRESHOLD = 0.1  # a pixel this much brighter than the background is ink
 MIN_CONTRAST = 0.15  # ink this faint (of the paper's range) is stretched to full strength
+UNEVEN_LIGHT = 0.1  # a border this uneven (5th to 95th percentile): paper lit unevenly
+PAPER_SIDE = 64  # the paper's light is found at this size, where it is smooth anyway
+PAPER_WINDOW = 0.25  # of the image's short side: strokes narrower than this are ink
+NOISE_SIGMAS = 3.0  # grain of the paper within this many of its spreads is not ink
 
 Polarity = Literal["auto", "light", "dark"]
 
@@ -55,22 +59,56 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     """Ink as light-on-dark in [0, 1], the background subtracted.
 
     With polarity "auto" the border decides: a light border means dark ink on light paper.
-    Faint ink (a pencil on grey paper, a pale scan) is stretched so that its strongest
-    pixels are full strength, as MNIST's are; below MIN_CONTRAST it is left alone, so a
-    blank page stays blank instead of its noise becoming a digit.
+    The paper is the border's median; where the border's light varies (a shadow across a
+    photographed page, a lamp's falloff to the corners) it is the smooth surface under the
+    ink (`_paper`). The paper's grain is not ink (NOISE_SIGMAS). Faint ink (a pencil on
+    grey paper, a pale scan) is stretched so that its strongest pixels are full strength,
+    as MNIST's are; below MIN_CONTRAST it is left alone, so a blank page stays blank
+    instead of its noise becoming a digit (benchmarks/photographed_digits.py).
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
     if polarity == "dark" or (polarity == "auto" and background > 0.5):
-        gray, background = 1.0 - gray, 1.0 - background
+        gray, border, background = 1.0 - gray, 1.0 - border, 1.0 - background
     if polarity == "light" or background < 0.02:
         return gray
-    ink = np.clip((gray - background) / max(1.0 - background, 1e-6), 0.0, 1.0)
+    low, high = np.percentile(border, [5, 95])
+    if high - low > UNEVEN_LIGHT:  # a shadow or a lamp's falloff across the page
+        paper: np.ndarray | float = _paper(gray)
+    else:
+        paper = background
+    # the paper's grain (a photo's noise, a scan's texture) is not ink: what lies within
+    # NOISE_SIGMAS of its spread above the paper is dropped. The paper is most of the
+    # image, so the median and the median deviation of what is left measure its grain.
+    rest = gray - paper
+    centre = float(np.median(rest))
+    grain = 1.4826 * float(np.median(np.abs(rest - centre)))
+    floor = paper + centre + NOISE_SIGMAS * grain
+    ink = np.clip((gray - floor) / np.maximum(1.0 - floor, 1e-6), 0.0, 1.0)
     marked = ink[ink > INK_THRESHOLD / 2]
     peak = float(np.percentile(marked, 99)) if marked.size else 0.0
     if MIN_CONTRAST <= peak < 1.0:
         ink = np.clip(ink / peak, 0.0, 1.0)
     return ink
+
+
+def _paper(gray: np.ndarray) -> np.ndarray:
+    """The paper under light-on-dark ink, lit unevenly: a morphological opening (the
+    darkest, then the lightest, of each window) of the image at PAPER_SIDE pixels, which
+    keeps smooth light exactly (a ramp, a vignette) and removes strokes narrower than a
+    quarter of the image; brought back to full size."""
+    h, w = gray.shape
+    scale = min(1.0, PAPER_SIDE / max(h, w))
+    small = Image.fromarray(gray.astype(np.float32), mode="F")
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = small.resize(size, Image.Resampling.BOX)
+    k = max(3, round(min(small.size) * PAPER_WINDOW) | 1)
+    pad = k // 2
+    padded = Image.fromarray(np.pad(np.asarray(small), pad, mode="edge"), mode="F")
+    opened = padded.filter(ImageFilter.MinFilter(k)).filter(ImageFilter.MaxFilter(k))
+    paper = opened.crop((pad, pad, pad + small.size[0], pad + small.size[1]))
+    return np.asarray(paper.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 def _fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:

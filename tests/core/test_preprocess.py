@@ -79,6 +79,29 @@ def test_empty_images_have_no_ink(value: int) -> None:
     assert to_mnist(np.full((280, 280), value, dtype=np.uint8)) is None
 
 
+def photographed(ink: Image.Image | None, *, shadow: float, grain: float) -> np.ndarray:
+    """A 280x280 grey page (paper 0.7, ink 0.2) with a shadow falling across it from left
+    to right and the grain of a photo, with `ink` (white on black) drawn on it."""
+    rng = np.random.default_rng(0)
+    cover = np.zeros((280, 280), np.float32) if ink is None else np.asarray(ink) / 255.0
+    light = 0.7 + shadow * (np.linspace(-0.5, 0.5, 280, dtype=np.float32)[None, :])
+    page = light * (1 - cover) + 0.2 * cover + rng.normal(0, grain, (280, 280))
+    return np.clip(page, 0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize(("shadow", "grain"), [(0.0, 0.03), (0.4, 0.0), (0.4, 0.03)])
+def test_a_photographed_page_reads_as_the_clean_digit_and_a_blank_one_as_nothing(
+    shadow: float, grain: float
+) -> None:
+    """Before, the grain and the shadow were taken for ink: the blank page became a digit
+    and the digit a small part of a grey field."""
+    assert to_mnist(photographed(None, shadow=shadow, grain=grain)) is None
+    clean = to_mnist(draw(TWO, (60, 40, 160)))
+    seen = to_mnist(photographed(draw(TWO, (60, 40, 160)), shadow=shadow, grain=grain))
+    assert clean is not None and seen is not None
+    assert np.corrcoef(clean.ravel(), seen.ravel())[0, 1] > 0.9
+
+
 def test_tiny_speck_is_still_placed_at_the_centre() -> None:
     a = np.zeros((100, 100), dtype=np.uint8)
     a[10, 90] = 255
