@@ -33,7 +33,9 @@ def lighting(h: int, w: int, rng: np.random.Generator, even: bool) -> np.ndarray
     return np.zeros_like(xx) if even else shadow - falloff
 
 
-def photograph(digit: np.ndarray | None, rng: np.random.Generator, even: bool) -> np.ndarray:
+def photograph(
+    digit: np.ndarray | None, rng: np.random.Generator, even: bool, ruled: bool = False
+) -> np.ndarray:
     """A frame (float32 grey, 1 = white) with the digit (uint8 28x28, white on black) on
     it as dark ink, or a blank page when `digit` is None."""
     side = int(rng.integers(150, 400))
@@ -46,6 +48,12 @@ def photograph(digit: np.ndarray | None, rng: np.random.Generator, even: bool) -
         y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
         cover[y : y + size, x : x + size] = np.asarray(scaled, np.float32) / 255
     light = paper + lighting(h, w, rng, even)
+    if ruled:  # a notebook's lines, every 10-25% of the height, fainter than the ink
+        gap, width = rng.uniform(0.1, 0.25) * h, int(rng.integers(1, 4))
+        line = np.zeros((h, w), np.float32)
+        for y in np.arange(rng.uniform(0, gap), h, gap).astype(int):
+            line[y : y + width] = 1.0
+        light = light - rng.uniform(0.15, 0.3) * line
     frame = light * (1 - cover) + ink * cover + rng.normal(0, rng.uniform(0, 0.03), (h, w))
     return np.clip(frame, 0, 1).astype(np.float32)
 
@@ -56,6 +64,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1000, help="digits; half as many blanks")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--even", action="store_true", help="paper lit evenly")
+    parser.add_argument("--ruled", action="store_true", help="a notebook's ruled paper")
     parser.add_argument("--checkpoint", help="read with this model (default: the bundled one)")
     args = parser.parse_args()
     from mnist_desk.bundled import load_bundled_checkpoint
@@ -75,7 +84,7 @@ def main() -> int:
     chosen = rng.choice(len(images), args.count, replace=False)
     right = unsure = nothing = 0
     for i in chosen:
-        reading = predictor.predict(photograph(images[i].numpy(), rng, args.even))
+        reading = predictor.predict(photograph(images[i].numpy(), rng, args.even, args.ruled))
         if reading is None:
             nothing += 1
             continue
@@ -84,11 +93,11 @@ def main() -> int:
     blanks = args.count // 2
     read_as_digit = unsure_blank = 0
     for _ in range(blanks):
-        reading = predictor.predict(photograph(None, rng, args.even))
+        reading = predictor.predict(photograph(None, rng, args.even, args.ruled))
         if reading is not None:
             read_as_digit += not reading.unsure
             unsure_blank += reading.unsure
-    light = "even light" if args.even else "uneven light"
+    light = ("even light" if args.even else "uneven light") + (", ruled" if args.ruled else "")
     print(f"model: {ckpt.name}")
     print(f"{args.count:,} MNIST {args.split} digits photographed ({light}, seed {args.seed}): "
           f"{100 * right / args.count:.1f}% read right; unsure {unsure}, no ink found "

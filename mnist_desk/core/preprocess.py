@@ -23,11 +23,14 @@ SIZE = 28
 CENTRE = 14.0  # MNIST's mean centre of mass, index coordinates
 INK_THRESHOLD = 0.1  # a pixel this much brighter than the background is ink
 MIN_CONTRAST = 0.15  # ink this faint (of the paper's range) is stretched to full strength
-UNEVEN_LIGHT = 0.1  # a border this uneven (5th to 95th percentile): paper lit unevenly
+UNEVEN_LIGHT = 0.05  # paper along the border this uneven (5th to 50th percentile)
 PAPER_SIDE = 64  # the paper's light is found at this size, where it is smooth anyway
 PAPER_WINDOW = 0.25  # of the image's short side: strokes narrower than this are ink
 NOISE_SIGMAS = 3.0  # grain of the paper within this many of its spreads is not ink
 GRAIN_SAMPLE = 100_000  # pixels enough to measure the grain
+RULE_COVER = 0.8  # a row of ink across this much of the width may be a ruled line
+MIN_RULES = 3  # ruled paper shows at least this many; fewer may be a digit's own bars
+RULE_RESIDUE = 0.05  # of the lines' ink: less than this left beside them is a blank page
 
 Polarity = Literal["auto", "light", "dark"]
 
@@ -74,7 +77,8 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
         gray, border, background = 1.0 - gray, 1.0 - border, 1.0 - background
     if polarity == "light" or background < 0.02:
         return gray
-    low, high = np.percentile(border, [5, 95])
+    # the paper's side of the border (ink runs off a tightly cropped digit on the other)
+    low, high = np.percentile(border, [5, 50])
     if high - low > UNEVEN_LIGHT:  # a shadow or a lamp's falloff across the page
         paper: np.ndarray | float = _paper(gray)
     else:
@@ -93,7 +97,31 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     peak = float(np.percentile(marked, 99)) if marked.size else 0.0
     if MIN_CONTRAST <= peak < 1.0:
         ink = np.clip(ink / peak, 0.0, 1.0)
-    return ink
+    return _without_rules(_without_rules(ink).T).T  # a notebook's lines, then a grid's
+
+
+def _without_rules(ink: np.ndarray) -> np.ndarray:
+    """The ink without the lines of ruled paper: MIN_RULES or more rows of ink that run
+    across RULE_COVER of the width. Each such band takes, pixel by pixel, the fainter of
+    the rows just above and below it, so a stroke that crosses a line goes on through it
+    and the line alone is gone. One or two such rows are left alone: the bar of a seven
+    or the foot of a two can run across a tightly cropped image."""
+    rows = np.flatnonzero((ink > INK_THRESHOLD).mean(axis=1) >= RULE_COVER)
+    if rows.size == 0:
+        return ink
+    bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+    if len(bands) < MIN_RULES:
+        return ink
+    out = ink.copy()
+    for band in bands:
+        above, below = band[0] - 1, band[-1] + 1
+        edge = np.zeros(ink.shape[1], ink.dtype)
+        out[band] = np.minimum(
+            ink[above] if above >= 0 else edge, ink[below] if below < len(ink) else edge
+        )
+    if out.sum() < RULE_RESIDUE * ink[rows].sum():  # only specks beside the lines: blank
+        return np.zeros_like(ink)
+    return out
 
 
 def _paper(gray: np.ndarray) -> np.ndarray:

@@ -79,12 +79,21 @@ def test_empty_images_have_no_ink(value: int) -> None:
     assert to_mnist(np.full((280, 280), value, dtype=np.uint8)) is None
 
 
-def photographed(ink: Image.Image | None, *, shadow: float, grain: float) -> np.ndarray:
+def photographed(
+    ink: Image.Image | None, *, shadow: float, grain: float, rules: int = 0, grid: bool = False
+) -> np.ndarray:
     """A 280x280 grey page (paper 0.7, ink 0.2) with a shadow falling across it from left
-    to right and the grain of a photo, with `ink` (white on black) drawn on it."""
+    to right and the grain of a photo, with `ink` (white on black) drawn on it; ruled
+    with `rules` lines 2 pixels wide (and as many columns with `grid`)."""
     rng = np.random.default_rng(0)
     cover = np.zeros((280, 280), np.float32) if ink is None else np.asarray(ink) / 255.0
     light = 0.7 + shadow * (np.linspace(-0.5, 0.5, 280, dtype=np.float32)[None, :])
+    light = np.repeat(light, 280, axis=0) if light.shape[0] == 1 else light
+    for k in range(rules):
+        at = round((k + 0.5) * 280 / rules)
+        light[at : at + 2] -= 0.25
+        if grid:
+            light[:, at : at + 2] -= 0.25
     page = light * (1 - cover) + 0.2 * cover + rng.normal(0, grain, (280, 280))
     return np.clip(page, 0, 1).astype(np.float32)
 
@@ -100,6 +109,32 @@ def test_a_photographed_page_reads_as_the_clean_digit_and_a_blank_one_as_nothing
     seen = to_mnist(photographed(draw(TWO, (60, 40, 160)), shadow=shadow, grain=grain))
     assert clean is not None and seen is not None
     assert np.corrcoef(clean.ravel(), seen.ravel())[0, 1] > 0.9
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_ruled_paper_loses_its_lines_and_keeps_the_digit(grid: bool) -> None:
+    """A notebook's lines ran across the whole image: the digit became a stripe of a
+    page-wide patch. Strokes that cross a line go on through it."""
+    assert to_mnist(photographed(None, shadow=0.2, grain=0.02, rules=6, grid=grid)) is None
+    clean = to_mnist(draw(TWO, (60, 40, 160)))
+    page = photographed(draw(TWO, (60, 40, 160)), shadow=0.2, grain=0.02, rules=6, grid=grid)
+    seen = to_mnist(page)
+    assert clean is not None and seen is not None
+    assert np.corrcoef(clean.ravel(), seen.ravel())[0, 1] > 0.9
+
+
+def test_one_or_two_bars_across_a_tight_crop_are_the_digit_s_own() -> None:
+    """A seven cropped to its ink: its bar runs across the whole image, and stays."""
+    seven = np.full((100, 80), 0.9, np.float32)
+    seven[:12, :] = 0.1  # the bar, edge to edge
+    for y in range(12, 100):  # the stem, down to the left
+        x = round(70 - 0.5 * (y - 12))
+        seven[y, x - 6 : x + 6] = 0.1
+    out = to_mnist(seven)
+    assert out is not None
+    rows, _ = np.nonzero(out > 0.5)
+    top = out[rows.min() : rows.min() + 3]
+    assert (top > 0.5).sum(axis=1).max() >= 8  # the bar is still there
 
 
 def test_tiny_speck_is_still_placed_at_the_centre() -> None:
