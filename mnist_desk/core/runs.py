@@ -45,6 +45,7 @@ from mnist_desk.core.errors import ConfigError, MnistDeskError
 from mnist_desk.core.files import (
     parse_json,
     read_small_file,
+    remove_stale_temporaries,
     unpacked_size,
     write_atomically,
 )
@@ -232,6 +233,9 @@ def read_run(folder: Path) -> Run:
             raise ValueError(f"unknown status {shown(repr(status), 30)}")
         if status == "running" and not _is_locked(folder):
             status = "interrupted"
+            # its process died, perhaps in the middle of a save: what that save left is
+            # of no use, and nothing else will be saved here to clear it away
+            remove_stale_temporaries(folder, older_than_s=0.0)
         events = data.get("events") or []
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise ValueError("events are malformed")

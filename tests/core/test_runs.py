@@ -18,6 +18,7 @@ import pytest
 
 from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.data import MNIST
+from mnist_desk.core.files import TEMP_PREFIX, TEMP_SUFFIX
 from mnist_desk.core.runs import (
     Limits,
     RunError,
@@ -161,9 +162,13 @@ def test_a_run_whose_process_died_is_interrupted(tmp_path: Path, tiny: MNIST) ->
     recorder = RunRecorder.create(
         library, ModelConfig(), cfg, name="x", preset=None, device="CPU", params=1
     )
+    leftover = recorder.folder / f"{TEMP_PREFIX}cut-short{TEMP_SUFFIX}"  # a save cut short
+    leftover.write_bytes(b"half")
     assert library.get(recorder.id).status == "running"  # its lock is held
+    assert leftover.exists()  # perhaps a save under way: left alone
     recorder.close()  # as the system does when the process dies
     assert library.get(recorder.id).status == "interrupted"
+    assert not leftover.exists()  # nothing will be saved there again to clear it
 
 
 def test_the_cap_removes_the_oldest_unpinned_first(tmp_path: Path, tiny: MNIST) -> None:
