@@ -5,10 +5,13 @@ image goes through: core.preprocess, then the model).
 Each MNIST digit is scaled to 30-80% of a frame of 150-400 pixels, at a random place, in
 ink of 0.05-0.4 on paper of 0.6-0.95, with the paper's grain (Gaussian, sigma 0-0.03)
 and, unless --even, a shadow across the page (a ramp of up to 0.5 in any direction) and a
-lamp's falloff to the corners (up to 0.3). Blank pages lit the same way must not be read
-as a digit. Training digits are for tuning; test digits (the default) are the score.
+lamp's falloff to the corners (up to 0.3); with --ruled, a notebook's lines; with --desk,
+the sheet lies on a darker surface that shows around it. Blank pages made the same way
+must not be read as a digit. Training digits are for tuning; test digits (the default)
+are the score.
 
     python benchmarks/photographed_digits.py [--split test] [--count 1000] [--even]
+        [--ruled] [--desk]
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ def lighting(h: int, w: int, rng: np.random.Generator, even: bool) -> np.ndarray
 
 
 def photograph(
-    digit: np.ndarray | None, rng: np.random.Generator, even: bool, ruled: bool = False
+    digit: np.ndarray | None,
+    rng: np.random.Generator,
+    even: bool,
+    ruled: bool = False,
+    desk: bool = False,
 ) -> np.ndarray:
     """A frame (float32 grey, 1 = white) with the digit (uint8 28x28, white on black) on
     it as dark ink, or a blank page when `digit` is None."""
@@ -55,6 +62,11 @@ def photograph(
             line[y : y + width] = 1.0
         light = light - rng.uniform(0.15, 0.3) * line
     frame = light * (1 - cover) + ink * cover + rng.normal(0, rng.uniform(0, 0.03), (h, w))
+    if desk:  # the sheet on a darker surface that shows on every side, 5-25% of its size
+        my, mx = (int(n * rng.uniform(0.05, 0.25)) for n in (h, w))
+        surface = rng.uniform(0.05, 0.4) + rng.normal(0, 0.02, (h + 2 * my, w + 2 * mx))
+        surface[my : my + h, mx : mx + w] = frame
+        frame = surface
     return np.clip(frame, 0, 1).astype(np.float32)
 
 
@@ -65,6 +77,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--even", action="store_true", help="paper lit evenly")
     parser.add_argument("--ruled", action="store_true", help="a notebook's ruled paper")
+    parser.add_argument("--desk", action="store_true", help="the sheet on a darker desk")
     parser.add_argument("--checkpoint", help="read with this model (default: the bundled one)")
     args = parser.parse_args()
     from mnist_desk.bundled import load_bundled_checkpoint
@@ -84,7 +97,9 @@ def main() -> int:
     chosen = rng.choice(len(images), args.count, replace=False)
     right = unsure = nothing = 0
     for i in chosen:
-        reading = predictor.predict(photograph(images[i].numpy(), rng, args.even, args.ruled))
+        reading = predictor.predict(
+            photograph(images[i].numpy(), rng, args.even, args.ruled, args.desk)
+        )
         if reading is None:
             nothing += 1
             continue
@@ -93,11 +108,12 @@ def main() -> int:
     blanks = args.count // 2
     read_as_digit = unsure_blank = 0
     for _ in range(blanks):
-        reading = predictor.predict(photograph(None, rng, args.even, args.ruled))
+        reading = predictor.predict(photograph(None, rng, args.even, args.ruled, args.desk))
         if reading is not None:
             read_as_digit += not reading.unsure
             unsure_blank += reading.unsure
     light = ("even light" if args.even else "uneven light") + (", ruled" if args.ruled else "")
+    light += ", on a desk" if args.desk else ""
     print(f"model: {ckpt.name}")
     print(f"{args.count:,} MNIST {args.split} digits photographed ({light}, seed {args.seed}): "
           f"{100 * right / args.count:.1f}% read right; unsure {unsure}, no ink found "

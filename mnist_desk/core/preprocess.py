@@ -28,6 +28,9 @@ PAPER_SIDE = 64  # the paper's light is found at this size, where it is smooth a
 PAPER_WINDOW = 0.25  # of the image's short side: strokes narrower than this are ink
 NOISE_SIGMAS = 3.0  # grain of the paper within this many of its spreads is not ink
 GRAIN_SAMPLE = 100_000  # pixels enough to measure the grain
+SHEET_MIN = 0.25  # a light block this much of the image is a sheet on a darker surface
+SHEET_FILL = 0.88  # ... if this much of the block is light (the ink is sparse)
+SHEET_INSET = 0.03  # of its size: the sheet's edge and its shadow are left out
 RULE_COVER = 0.8  # a row of ink across this much of the width may be a ruled line
 MIN_RULES = 3  # ruled paper shows at least this many; fewer may be a digit's own bars
 RULE_RESIDUE = 0.05  # of the lines' ink: less than this left beside them is a blank page
@@ -73,6 +76,12 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
+    sheet = _sheet(gray) if polarity == "auto" and background <= 0.5 else None
+    if sheet is not None:  # a light sheet on a dark desk: the ink is on the sheet
+        top, bottom, left, right = sheet
+        out = np.zeros_like(gray)
+        out[top:bottom, left:right] = ink_map(gray[top:bottom, left:right], "dark")
+        return out
     if polarity == "dark" or (polarity == "auto" and background > 0.5):
         gray, border, background = 1.0 - gray, 1.0 - border, 1.0 - background
     if polarity == "light" or background < 0.02:
@@ -122,6 +131,49 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     if out.sum() < RULE_RESIDUE * ink[rows].sum():  # only specks beside the lines: blank
         return np.zeros_like(ink)
     return out
+
+
+def _sheet(gray: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Where a light sheet lies on a darker surface that frames it (a note photographed
+    on a desk), as (top, bottom, left, right) a little inside its edges; None unless the
+    light part of the image is one block covering SHEET_MIN of it. Light ink on a dark
+    ground (a white digit on black) covers far less, and is no block."""
+    h, w = gray.shape
+    scale = min(1.0, PAPER_SIDE / max(h, w))
+    small = np.asarray(
+        Image.fromarray(gray.astype(np.float32), mode="F").resize(
+            (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX
+        ),
+        dtype=np.float32,
+    )
+    light = small > _otsu(small)
+    if light.mean() < SHEET_MIN:
+        return None
+    # the block: the rows and the columns that are light for more than half their length
+    rows = np.flatnonzero(light.mean(axis=1) > 0.5)
+    cols = np.flatnonzero(light.mean(axis=0) > 0.5)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    block = light[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if block.size < SHEET_MIN * light.size or block.mean() < SHEET_FILL:
+        return None
+    inset_y, inset_x = SHEET_INSET * block.shape[0], SHEET_INSET * block.shape[1]
+    top, bottom = (rows[0] + inset_y) / scale, (rows[-1] + 1 - inset_y) / scale
+    left, right = (cols[0] + inset_x) / scale, (cols[-1] + 1 - inset_x) / scale
+    return round(top), round(bottom), round(left), round(right)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The threshold that best splits `values` into two classes (Otsu's method)."""
+    counts, edges = np.histogram(values, bins=64)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mass = np.cumsum(counts * centres)
+    total, total_mass = weight[-1], mass[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mass * weight - total * mass) ** 2 / (weight * (total - weight))
+    between = np.nan_to_num(between[:-1], nan=0.0, posinf=0.0)
+    return float(edges[int(np.argmax(between)) + 1])
 
 
 def _paper(gray: np.ndarray) -> np.ndarray:

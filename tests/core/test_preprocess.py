@@ -123,6 +123,30 @@ def test_ruled_paper_loses_its_lines_and_keeps_the_digit(grid: bool) -> None:
     assert np.corrcoef(clean.ravel(), seen.ravel())[0, 1] > 0.9
 
 
+def test_a_sheet_on_a_dark_desk_is_read_for_the_ink_on_it() -> None:
+    """The desk around a photographed note made the border dark, so the sheet itself was
+    taken for light ink on a dark ground: nothing was read."""
+    clean = to_mnist(draw(TWO, (60, 40, 160)))
+    note = photographed(draw(TWO, (60, 40, 160)), shadow=0.0, grain=0.02)
+    desk = np.full((400, 380), 0.2, np.float32)
+    desk[70:350, 40:320] = note
+    seen = to_mnist(desk)
+    assert clean is not None and seen is not None
+    assert np.corrcoef(clean.ravel(), seen.ravel())[0, 1] > 0.9
+    blank = desk.copy()
+    blank[70:350, 40:320] = photographed(None, shadow=0.0, grain=0.02)
+    assert to_mnist(blank) is None
+
+
+def test_a_thick_white_one_on_black_is_a_digit_not_a_sheet() -> None:
+    one = np.zeros((200, 200), np.float32)
+    one[5:195, 70:130] = 1.0  # light over a quarter of the image, but a bar, not a block
+    out = to_mnist(one)
+    assert out is not None
+    rows, cols = np.nonzero(out > 0.5)
+    assert np.ptp(rows) > 2 * np.ptp(cols)  # the tall bar itself
+
+
 def test_one_or_two_bars_across_a_tight_crop_are_the_digit_s_own() -> None:
     """A seven cropped to its ink: its bar runs across the whole image, and stays."""
     seven = np.full((100, 80), 0.9, np.float32)
