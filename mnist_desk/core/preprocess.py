@@ -28,6 +28,7 @@ PAPER_SIDE = 64  # the paper's light is found at this size, where it is smooth a
 PAPER_WINDOW = 0.25  # of the image's short side: strokes narrower than this are ink
 NOISE_SIGMAS = 3.0  # grain of the paper within this many of its spreads is not ink
 GRAIN_SAMPLE = 100_000  # pixels enough to measure the grain
+SPECKLED = 0.01  # grain above this spread: its peaks beyond the floor are single pixels
 SHEET_MIN = 0.25  # a light block this much of the image is a sheet on a darker surface
 SHEET_FILL = 0.88  # ... if this much of the block is light (the ink is sparse)
 SHEET_INSET = 0.03  # of its size: the sheet's edge and its shadow are left out
@@ -106,7 +107,11 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
     peak = float(np.percentile(marked, 99)) if marked.size else 0.0
     if MIN_CONTRAST <= peak < 1.0:
         ink = np.clip(ink / peak, 0.0, 1.0)
-    return _without_rules(_without_rules(ink).T).T  # a notebook's lines, then a grid's
+    ink = _without_rules(_without_rules(ink).T).T  # a notebook's lines, then a grid's
+    if grain > SPECKLED:  # the grain's own peaks: lone pixels, where a stroke is a band
+        specks = Image.fromarray(ink.astype(np.float32), mode="F")
+        ink = np.asarray(specks.filter(ImageFilter.MedianFilter(3)), dtype=np.float32)
+    return ink
 
 
 def _without_rules(ink: np.ndarray) -> np.ndarray:

@@ -98,7 +98,7 @@ def photographed(
     return np.clip(page, 0, 1).astype(np.float32)
 
 
-@pytest.mark.parametrize(("shadow", "grain"), [(0.0, 0.03), (0.4, 0.0), (0.4, 0.03)])
+@pytest.mark.parametrize(("shadow", "grain"), [(0.0, 0.03), (0.0, 0.06), (0.4, 0.0), (0.4, 0.03)])
 def test_a_photographed_page_reads_as_the_clean_digit_and_a_blank_one_as_nothing(
     shadow: float, grain: float
 ) -> None:
