@@ -87,9 +87,9 @@ def ink_map(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray:
         gray, border, background = 1.0 - gray, 1.0 - border, 1.0 - background
     if polarity == "light" or background < 0.02:
         return gray
-    # the paper's side of the border (ink runs off a tightly cropped digit on the other)
-    low, high = np.percentile(border, [5, 50])
-    if high - low > UNEVEN_LIGHT:  # a shadow or a lamp's falloff across the page
+    # the paper's side of the border, from its median down (ink runs off a tightly cropped
+    # digit on the other side)
+    if background - float(np.percentile(border, 5)) > UNEVEN_LIGHT:  # a shadow, a lamp
         paper: np.ndarray | float = _paper(gray)
     else:
         paper = background
@@ -127,9 +127,9 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     if len(bands) < MIN_RULES:
         return ink
     out = ink.copy()
+    edge = np.zeros(ink.shape[1], ink.dtype)  # beyond the image: no ink
     for band in bands:
         above, below = band[0] - 1, band[-1] + 1
-        edge = np.zeros(ink.shape[1], ink.dtype)
         out[band] = np.minimum(
             ink[above] if above >= 0 else edge, ink[below] if below < len(ink) else edge
         )
@@ -143,14 +143,8 @@ def _sheet(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     on a desk), as (top, bottom, left, right) a little inside its edges; None unless the
     light part of the image is one block covering SHEET_MIN of it. Light ink on a dark
     ground (a white digit on black) covers far less, and is no block."""
-    h, w = gray.shape
-    scale = min(1.0, PAPER_SIDE / max(h, w))
-    small = np.asarray(
-        Image.fromarray(gray.astype(np.float32), mode="F").resize(
-            (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX
-        ),
-        dtype=np.float32,
-    )
+    reduced, scale = _reduced(gray)
+    small = np.asarray(reduced, dtype=np.float32)
     light = small > _otsu(small)
     if light.mean() < SHEET_MIN:
         return None
@@ -187,17 +181,25 @@ def _paper(gray: np.ndarray) -> np.ndarray:
     keeps smooth light exactly (a ramp, a vignette) and removes strokes narrower than a
     quarter of the image; brought back to full size."""
     h, w = gray.shape
-    scale = min(1.0, PAPER_SIDE / max(h, w))
-    small = Image.fromarray(gray.astype(np.float32), mode="F")
-    if scale < 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        small = small.resize(size, Image.Resampling.BOX)
+    small, _ = _reduced(gray)
     k = max(3, round(min(small.size) * PAPER_WINDOW) | 1)
     pad = k // 2
     padded = Image.fromarray(np.pad(np.asarray(small), pad, mode="edge"), mode="F")
     opened = padded.filter(ImageFilter.MinFilter(k)).filter(ImageFilter.MaxFilter(k))
     paper = opened.crop((pad, pad, pad + small.size[0], pad + small.size[1]))
     return np.asarray(paper.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _reduced(gray: np.ndarray) -> tuple[Image.Image, float]:
+    """The image as a float PIL image at most PAPER_SIDE pixels on its long side (box
+    averaged), and the scale it was reduced by: the size at which the paper is judged."""
+    h, w = gray.shape
+    scale = min(1.0, PAPER_SIDE / max(h, w))
+    image = Image.fromarray(gray.astype(np.float32), mode="F")
+    if scale < 1.0:
+        image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                             Image.Resampling.BOX)  # fmt: skip
+    return image, scale
 
 
 def _fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
