@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -210,6 +211,11 @@ def image_cases(folder: Path) -> list[Case]:
     made["random bytes"] = folder / "random.png"
     (folder / "empty.png").write_bytes(b"")
     made["empty file"] = folder / "empty.png"
+    # where Ghostscript is installed PIL runs an EPS through it: this one never ends
+    (folder / "loop.eps").write_text(
+        "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 99 99\n{ } loop\n"
+    )
+    made["EPS that loops forever"] = folder / "loop.eps"
     os.mkfifo(folder / "fifo.png")
     made["a FIFO"] = folder / "fifo.png"
     (folder / "dir.png").mkdir()
@@ -366,8 +372,9 @@ def _run(case: Case, env: dict[str, str], out: IO[bytes]) -> Outcome:
         stderr=subprocess.PIPE,
         env=env,
         cwd=env["PYTHONPATH"],  # -m puts the working folder first: the code under test
+        start_new_session=True,  # a hung case is killed with what it started (Ghostscript)
     )
-    timer = threading.Timer(case.timeout, proc.kill)
+    timer = threading.Timer(case.timeout, os.killpg, (proc.pid, signal.SIGKILL))
     timer.start()
     assert proc.stderr is not None
     err = proc.stderr.read()

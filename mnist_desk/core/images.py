@@ -8,8 +8,10 @@ drawing (opaque strokes on a transparent background), the alpha is the ink.
 No file costs more than a few hundred MB or a second or two: only regular files are
 opened (a FIFO would block forever), images over MAX_PIXELS are refused from their header
 before any pixel is decoded (JPEGs are decoded at a reduced scale instead), and what is
-decoded is reduced to MAX_SIDE pixels on its long side before any conversion. Whatever
-goes wrong is one ImageError line; no warning reaches the terminal.
+decoded is reduced to MAX_SIDE pixels on its long side before any conversion. Only the
+raster formats in READ_FORMATS are decoded, all of them by PIL itself: PIL would hand an
+EPS file to Ghostscript, which runs it as a program (`{ } loop` never ends). Whatever goes
+wrong is one ImageError line; no warning reaches the terminal.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ MAX_PIXELS = 25_000_000  # 5,000 x 5,000: a scan or a photo, not a bomb
 MAX_SIDE = 2048  # what is kept of a larger image: far more than a 28x28 digit needs
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _WIDE_MODES = ("I", "F")  # 32-bit integer and float: scaled by their real range
+# what people save drawings, scans and photos as; PIL decodes each in this process (a
+# JPEG from a phone opens as MPO through the JPEG plugin)
+READ_FORMATS = (
+    "PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "JPEG2000", "PPM", "ICO",
+    "TGA", "PCX", "QOI", "SGI", "PSD", "XBM", "XPM",
+)  # fmt: skip
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
@@ -38,7 +46,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning and friends
-            with Image.open(path) as opened:
+            with Image.open(path, formats=_formats()) as opened:
                 _limit_size(opened, name)
                 opened.load()
                 return pil_to_gray(_reduce(ImageOps.exif_transpose(opened) or opened))
@@ -47,7 +55,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     except Image.DecompressionBombError:
         raise ImageError(f"{name} is far too large to be a drawing") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name} is not a readable image (not an image PIL can read)") from None
+        raise ImageError(_not_read(path, name)) from None
     except MemoryError:
         raise ImageError(f"{name} is too large to read on this machine") from None
     except Exception as exc:  # a damaged file reaches PIL's parsers anywhere
@@ -56,6 +64,30 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         # a file is the file's fault, and one line
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageError(f"{name} is not a readable image ({shown(reason)})") from None
+
+
+def _formats() -> list[str]:
+    """READ_FORMATS that this PIL has (AVIF and JPEG 2000 depend on how it was built)."""
+    Image.init()
+    return [f for f in READ_FORMATS if f in Image.OPEN]
+
+
+def _not_read(path: str | os.PathLike[str], name: str) -> str:
+    """Why a file that no reader in READ_FORMATS took is not read: the format that PIL's
+    other plugins see in its header (read, never decoded), or that it is no image at all."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as other:
+                fmt = other.format or "unknown"
+    except Exception:  # any failure here only means "no image PIL knows"
+        return f"{name} is not a readable image (not an image PIL can read)"
+    if fmt == "EPS":
+        return (
+            f"{name} is PostScript (EPS), a program rather than a picture, and is not run: "
+            "save the drawing as PNG or JPEG"
+        )
+    return f"{name} is in the {fmt} format, which is not read: save the drawing as PNG or JPEG"
 
 
 def _check_regular_file(path: str | os.PathLike[str], name: str) -> None:

@@ -267,6 +267,36 @@ def test_images_in_any_mode_read_or_are_refused(
     assert np.isfinite(gray).all() and gray.min() >= 0.0 and gray.max() <= 1.0
 
 
+def test_postscript_is_refused_and_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PIL hands an EPS file to Ghostscript, which runs it: where Ghostscript is installed,
+    # this one never ended. Ghostscript is made to look installed, and is never called.
+    from PIL import EpsImagePlugin
+
+    calls: list[object] = []
+    monkeypatch.setattr(EpsImagePlugin, "has_ghostscript", lambda: True)
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: calls.append(a))
+    eps = "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n{ } loop\n"
+    for file in ("loop.eps", "loop.png"):  # what it is, not what it is called
+        (tmp_path / file).write_text(eps)
+        with pytest.raises(ImageError, match=r"PostScript \(EPS\).* not run.*PNG"):
+            read_image(tmp_path / file)
+    assert calls == []
+
+
+def test_images_of_the_usual_formats_are_read(tmp_path: Path) -> None:
+    img = Image.fromarray((_four() * 255).astype(np.uint8))
+    for suffix in (".png", ".jpg", ".gif", ".bmp", ".tiff", ".webp", ".ppm", ".pgm",
+                   ".ico", ".tga", ".pcx", ".qoi"):  # fmt: skip
+        (img.convert("RGB") if suffix == ".qoi" else img).save(tmp_path / f"four{suffix}")
+        gray = read_image(tmp_path / f"four{suffix}")
+        assert gray.shape[0] >= 64 and 0.0 <= gray.min() < 0.2 and gray.max() > 0.8, suffix
+    Image.new("L", (20, 20)).save(tmp_path / "x.spider", format="SPIDER")
+    with pytest.raises(ImageError, match="in the SPIDER format, which is not read"):
+        read_image(tmp_path / "x.spider")
+
+
 # ---- images: read right --------------------------------------------------------------------
 def _four(size: int = 200) -> np.ndarray:
     """A dark 4 on white paper, floats: 1 paper, 0 ink."""
