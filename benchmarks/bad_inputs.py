@@ -178,6 +178,22 @@ def _four(size: int = 200) -> Image.Image:
     return img
 
 
+def _many_scans(side: int, repeats: int) -> bytes:
+    """A grey progressive JPEG whose last scan comes `repeats` more times: each scan is
+    read over the whole image, and libjpeg only warns of the repeats."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buffer, "JPEG", progressive=True)
+    data, at, segments = buffer.getvalue(), 2, []
+    while data[at + 1] != 0xD9:
+        end = at + 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+        if data[at + 1] == 0xDA:  # its entropy-coded data runs to the next real marker
+            while not (data[end] == 0xFF and data[end + 1] and not 0xD0 <= data[end + 1] <= 0xD7):
+                end += 1
+        segments.append(data[at:end])
+        at = end
+    return data[:2] + b"".join(segments) + segments[-1] * repeats + b"\xff\xd9"
+
+
 def image_cases(folder: Path) -> list[Case]:
     made: dict[str, Path] = {}
     four = np.asarray(_four(), np.float64) / 255.0  # 1 paper, 0 ink
@@ -216,6 +232,8 @@ def image_cases(folder: Path) -> list[Case]:
         "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 99 99\n{ } loop\n"
     )
     made["EPS that loops forever"] = folder / "loop.eps"
+    (folder / "scans.jpg").write_bytes(_many_scans(5000, 3000))
+    made["JPEG repeating a scan 3,000 times"] = folder / "scans.jpg"
     os.mkfifo(folder / "fifo.png")
     made["a FIFO"] = folder / "fifo.png"
     (folder / "dir.png").mkdir()
@@ -358,27 +376,44 @@ def library_cases(folder: Path, data: Path) -> list[Case]:
 
 
 # ---- running ------------------------------------------------------------------------------
+# The command line, run so that it reports its own peak memory as it exits: the VmHWM of
+# its own address space. Its ru_maxrss (wait4) starts from this process's size at the fork,
+# which hid every case's peak under this one's (700-800 MB, all rows alike).
+LAUNCH = """
+import os, sys
+sys.argv = ["mnist-desk", *sys.argv[1:]]
+from mnist_desk.cli import main
+from mnist_desk.core.ending import end_now
+try:
+    code = main()
+finally:
+    with open("/proc/self/status") as status, open(os.environ["BAD_INPUTS_PEAK"], "w") as f:
+        f.write(next(ln.split()[1] for ln in status if ln.startswith("VmHWM:")))
+end_now(code)  # as `mnist-desk` ends a command (cli.run)
+"""
+
+
 def run(case: Case, env: dict[str, str]) -> Outcome:
-    """Run one case; its peak memory comes from wait4 (the child's own ru_maxrss)."""
-    with tempfile.TemporaryFile() as out:
-        return _run(case, env, out)
+    """Run one case, with its peak memory as it reports it on the way out."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile() as peak:
+        return _run(case, {**env, "BAD_INPUTS_PEAK": peak.name}, out)
 
 
 def _run(case: Case, env: dict[str, str], out: IO[bytes]) -> Outcome:
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mnist_desk", *case.args],
+        [sys.executable, "-c", LAUNCH, *case.args],
         stdout=out,
         stderr=subprocess.PIPE,
         env=env,
-        cwd=env["PYTHONPATH"],  # -m puts the working folder first: the code under test
+        cwd=env["PYTHONPATH"],  # -c puts the working folder first: the code under test
         start_new_session=True,  # a hung case is killed with what it started (Ghostscript)
     )
     timer = threading.Timer(case.timeout, os.killpg, (proc.pid, signal.SIGKILL))
     timer.start()
     assert proc.stderr is not None
     err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     hung = not timer.is_alive()
     timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -394,9 +429,12 @@ def _run(case: Case, env: dict[str, str], out: IO[bytes]) -> Outcome:
     if not first and case.kind == "library":  # the run's line of the listing
         listed = out.read().decode(errors="replace").splitlines()
         first = " ".join(listed[1].split()) if len(listed) > 1 else "(nothing listed)"
-    return Outcome(
-        proc.returncode, len(lines), first, seconds, usage.ru_maxrss / 1024, "Traceback" in text
-    )
+    return Outcome(proc.returncode, len(lines), first, seconds, _peak_mb(env), "Traceback" in text)
+
+
+def _peak_mb(env: dict[str, str]) -> float:
+    text = Path(env["BAD_INPUTS_PEAK"]).read_text()
+    return int(text) / 1024 if text.isdigit() else float("nan")  # kB; nothing if it died
 
 
 def _reading(stdout: str) -> str:

@@ -7,8 +7,12 @@ drawing (opaque strokes on a transparent background), the alpha is the ink.
 
 No file costs more than a few hundred MB or a second or two: only regular files are
 opened (a FIFO would block forever), images over MAX_PIXELS are refused from their header
-before any pixel is decoded (JPEGs are decoded at a reduced scale instead), and what is
-decoded is reduced to MAX_SIDE pixels on its long side before any conversion. Only the
+before any pixel is decoded (JPEGs are decoded at a reduced scale instead, up to
+MAX_JPEG_PIXELS: a 200-megapixel phone photo), and what is decoded is reduced to MAX_SIDE
+pixels on its long side before any conversion. A progressive JPEG keeps all of its
+coefficients in memory and reads them again for each of its scans, so it is held to
+MAX_PROGRESSIVE_PIXELS and MAX_JPEG_SCANS (an encoder writes about ten; a file of 224 KB
+that repeats one scan 3,000 times took 25 s to decode). Only the
 raster formats in READ_FORMATS are decoded, all of them by PIL itself: PIL would hand an
 EPS file to Ghostscript, which runs it as a program (`{ } loop` never ends). Whatever goes
 wrong is one ImageError line; no warning reaches the terminal.
@@ -22,12 +26,18 @@ import stat
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from mnist_desk.core.errors import ImageError
 from mnist_desk.core.text import shown
 
 MAX_PIXELS = 25_000_000  # 5,000 x 5,000: a scan or a photo, not a bomb
+MAX_JPEG_PIXELS = 16 * MAX_PIXELS  # decoded at a quarter of the width or less
+MAX_PROGRESSIVE_PIXELS = 2 * MAX_PIXELS  # its coefficients: 2-6 bytes a pixel in memory
+MAX_JPEG_SCANS = 100
+# PIL refuses images over twice this as bombs before this module's own limits are asked;
+# those limits, for every format, come right after the header and before any decoding
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
 MAX_SIDE = 2048  # what is kept of a larger image: far more than a 28x28 digit needs
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _WIDE_MODES = ("I", "F")  # 32-bit integer and float: scaled by their real range
@@ -48,6 +58,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
             warnings.simplefilter("ignore")  # DecompressionBombWarning and friends
             with Image.open(path, formats=_formats()) as opened:
                 _limit_size(opened, name)
+                if isinstance(opened, JpegImagePlugin.JpegImageFile):
+                    _limit_scans(path, name)
                 opened.load()
                 return pil_to_gray(_reduce(ImageOps.exif_transpose(opened) or opened))
     except ImageError:
@@ -106,12 +118,21 @@ def _check_regular_file(path: str | os.PathLike[str], name: str) -> None:
 
 
 def _limit_size(img: Image.Image, name: str) -> None:
-    """Refuse an image over MAX_PIXELS from its header; a JPEG is decoded smaller instead."""
+    """Refuse an image over MAX_PIXELS from its header; a JPEG (or a phone's MPO) is
+    decoded smaller instead, at the largest of libjpeg's scales (1/2, 1/4, 1/8) that fits."""
     w, h = img.size
-    if w * h > MAX_PIXELS and img.format == "JPEG":
-        scale = math.ceil(math.sqrt(w * h / MAX_PIXELS))
+    if w * h > MAX_PIXELS and isinstance(img, JpegImagePlugin.JpegImageFile):
+        progressive = bool(img.info.get("progressive"))
+        limit = MAX_PROGRESSIVE_PIXELS if progressive else MAX_JPEG_PIXELS
+        if w * h > limit:
+            kind = "progressive JPEG" if progressive else "JPEG"
+            raise ImageError(
+                f"{name} is {w:,}×{h:,} pixels; {kind} images up to {limit / 1e6:.0f} "
+                "megapixels can be read (scale it down first)"
+            )
+        scale = next(s for s in (2, 4, 8) if math.ceil(w / s) * math.ceil(h / s) <= MAX_PIXELS)
         img.draft(img.mode, (math.ceil(w / scale), math.ceil(h / scale)))
-        w, h = img.size
+        return
     if w * h > MAX_PIXELS:
         raise ImageError(
             f"{name} is {w:,}×{h:,} pixels; images up to {MAX_PIXELS / 1e6:.0f} megapixels "
@@ -119,6 +140,21 @@ def _limit_size(img: Image.Image, name: str) -> None:
         )
     if w == 0 or h == 0:
         raise ImageError(f"{name} has no pixels")
+
+
+def _limit_scans(path: str | os.PathLike[str], name: str) -> None:
+    """Refuse a JPEG of over MAX_JPEG_SCANS scans, counted as the start-of-scan markers in
+    its bytes (those of an embedded thumbnail too) without decoding anything."""
+    scans, tail = 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            scans += (tail + chunk).count(b"\xff\xda")
+            tail = chunk[-1:]  # a marker split across two chunks is counted once
+            if scans > MAX_JPEG_SCANS:
+                raise ImageError(
+                    f"{name} is a JPEG of over {MAX_JPEG_SCANS} scans (encoders write about "
+                    "ten); it is not decoded"
+                )
 
 
 def _reduce(img: Image.Image) -> Image.Image:

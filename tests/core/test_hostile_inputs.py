@@ -285,6 +285,52 @@ def test_postscript_is_refused_and_never_run(
     assert calls == []
 
 
+def _segments(data: bytes) -> list[bytes]:
+    """A JPEG's marker segments, each start-of-scan with its entropy-coded data."""
+    at, out = 2, []
+    while data[at + 1] != 0xD9:
+        end = at + 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+        if data[at + 1] == 0xDA:  # entropy data runs to the next marker that is no RST
+            while not (
+                data[end] == 0xFF and data[end + 1] != 0 and not 0xD0 <= data[end + 1] <= 0xD7
+            ):
+                end += 1
+        out.append(data[at:end])
+        at = end
+    return out
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_undecoded(tmp_path: Path) -> None:
+    # each scan is read over the whole image: a 224 KB file repeating one 3,000 times
+    # took 25 s at 5,000 x 5,000 pixels, and a file of the largest size for hours
+    img = Image.fromarray((_four() * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", progressive=True)
+    (tmp_path / "plain.jpg").write_bytes(buffer.getvalue())
+    assert read_image(tmp_path / "plain.jpg").shape == (200, 200)
+    segments = _segments(buffer.getvalue())
+    scans = [s for s in segments if s[1] == 0xDA]
+    repeated = b"\xff\xd8" + b"".join(segments) + scans[-1] * 500 + b"\xff\xd9"
+    (tmp_path / "scans.jpg").write_bytes(repeated)
+    start = time.perf_counter()
+    with pytest.raises(ImageError, match="JPEG of over 100 scans"):
+        read_image(tmp_path / "scans.jpg")
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_photo_of_110_megapixels_is_decoded_at_a_quarter(
+    tmp_path: Path, predictor: Predictor
+) -> None:
+    # libjpeg scales by 1/2, 1/4 or 1/8: asked for a third, it gave a half, and a photo of
+    # 11,000 x 10,000 was refused as "5,500 x 5,000 pixels"
+    img = Image.fromarray((_four() * 255).astype(np.uint8)).resize((11000, 10000))
+    img.save(tmp_path / "phone.jpg", quality=50)
+    gray = read_image(tmp_path / "phone.jpg")
+    assert max(gray.shape) <= MAX_SIDE
+    reading = predictor.predict(gray)
+    assert reading is not None and reading.digit == 4
+
+
 def test_images_of_the_usual_formats_are_read(tmp_path: Path) -> None:
     img = Image.fromarray((_four() * 255).astype(np.uint8))
     for suffix in (".png", ".jpg", ".gif", ".bmp", ".tiff", ".webp", ".ppm", ".pgm",
