@@ -300,6 +300,7 @@ def data_cases(folder: Path) -> list[Case]:
     extras = {
         "--extra is a FIFO": folder / "fifo.npz",
         "--extra .npz that unpacks to 2.5 GB": _npz_bomb(folder / "bomb.npz", 3_500_000),
+        "--extra .npz declaring 784 TB": _npz_claiming(folder / "claims.npz", 10**12),
     }
     for name, extra in extras.items():
         args = ["train", "--data", str(good), "--extra", str(extra), "--epochs", "1"]
@@ -318,6 +319,19 @@ def _npz_bomb(path: Path, n: int) -> Path:
         buffer = io.BytesIO()
         np.save(buffer, np.zeros(n, np.int64))
         archive.writestr("labels.npy", buffer.getvalue())
+    return path
+
+
+def _npz_claiming(path: Path, n: int) -> Path:
+    """An .npz whose headers declare n drawings over the bytes of one: numpy allocates
+    what a header declares before it reads."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, shape, descr, size in (("images", (n, 28, 28), "|u1", 784),
+                                         ("labels", (n,), "<i8", 8)):  # fmt: skip
+            header = io.BytesIO()
+            fields = {"descr": descr, "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(header, fields)  # type: ignore[no-untyped-call]
+            archive.writestr(f"{name}.npy", header.getvalue() + bytes(size))
     return path
 
 

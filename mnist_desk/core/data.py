@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from mnist_desk.core.errors import DataError
-from mnist_desk.core.files import plain_reason, unpacked_size
+from mnist_desk.core.files import plain_reason, read_npz
 from mnist_desk.core.text import plural, shown
 
 ENV_VAR = "MNIST_DESK_DATA"
@@ -76,8 +76,6 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
     """Extra training drawings from an .npz of `images` (uint8 N x 28 x 28, white ink on
     black, as MNIST's) and `labels` (integers 0-9, or -1 for a drawing that is no digit),
     as scripts/make_drawn_data.py writes them; fully checked, never unpickled."""
-    import zipfile
-
     path = Path(path)
     where = shown(str(path))
     try:
@@ -87,19 +85,16 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
             raise DataError(f"cannot read {where}: it is {kind}")
         if info.st_size > MAX_EXTRA_BYTES:
             raise DataError(f"{where} is larger than {MAX_EXTRA_BYTES // 2**30} GB")
-        if (unpacked_size(path) or 0) > MAX_EXTRA_BYTES:  # np.load unpacks compressed arrays
-            raise DataError(f"{where} would unpack to more than {MAX_EXTRA_BYTES // 2**30} GB")
-        with np.load(path, allow_pickle=False) as npz:
-            if not {"images", "labels"} <= set(npz.files):
-                raise DataError(f"{where} has no 'images' and 'labels' arrays")
-            images, labels = npz["images"], npz["labels"]
+        arrays = read_npz(path, ("images", "labels"), MAX_EXTRA_BYTES)
+        images, labels = arrays["images"], arrays["labels"]
+    except KeyError:
+        raise DataError(f"{where} has no 'images' and 'labels' arrays") from None
     except FileNotFoundError:
         raise DataError(f"cannot read {where}: it does not exist") from None
     except OSError as exc:
         raise DataError(f"cannot read {where}: {plain_reason(exc)}") from None
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-        reason = "it is not an .npz of arrays" if isinstance(exc, zipfile.BadZipFile) else exc
-        raise DataError(f"cannot read {where}: {shown(str(reason))}") from None
+    except ValueError as exc:  # read_npz: damaged, too large, not an .npz of arrays
+        raise DataError(f"cannot read {where}: {shown(str(exc))}") from None
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise DataError(f"{where}: images must be uint8 N x 28 x 28 (got {images.dtype} "
                         f"{images.shape})")  # fmt: skip

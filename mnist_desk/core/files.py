@@ -14,13 +14,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import secrets
 import stat
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from mnist_desk.core.text import shown
 
@@ -90,6 +94,50 @@ def unpacked_size(source: str | os.PathLike[str] | IO[bytes]) -> int | None:
     finally:
         if not isinstance(source, (str, os.PathLike)):
             source.seek(0)
+
+
+def read_npz(
+    path: str | os.PathLike[str], names: tuple[str, ...], max_bytes: int
+) -> dict[str, np.ndarray]:
+    """The arrays `names` of an .npz, never unpickled. Before anything is unpacked, the
+    archive's entries must unpack to at most `max_bytes`, and each array's header must
+    declare exactly the bytes its entry holds: numpy allocates what the header declares
+    before it reads, and a header of 100 bytes can declare 784 TB. ValueError for an
+    archive that is damaged, too large or not an .npz of these arrays (KeyError for a
+    missing one), OSError where it cannot be read."""
+    try:
+        return _read_npz(path, names, max_bytes)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        # not a zip archive, a bad CRC, damaged deflate data, an unknown compression
+        raise ValueError(f"it is not a readable .npz ({shown(str(exc), 80)})") from None
+
+
+def _read_npz(
+    path: str | os.PathLike[str], names: tuple[str, ...], max_bytes: int
+) -> dict[str, np.ndarray]:
+    with zipfile.ZipFile(path) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+        if sum(sizes.values()) > max_bytes:  # np.load unpacks compressed arrays whole
+            raise ValueError(f"it would unpack to more than {max_bytes / 2**30:g} GB")
+        arrays = {}
+        for name in names:
+            entry = f"{name}.npy"
+            if entry not in sizes:
+                raise KeyError(name)
+            with archive.open(entry) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"{entry} is in an unknown .npy version {version}")
+                declared = math.prod(shape) * dtype.itemsize
+                if dtype.hasobject or declared != sizes[entry] - f.tell():
+                    raise ValueError(f"{entry} is damaged (its header does not fit its data)")
+            with archive.open(entry) as f:
+                arrays[name] = np.lib.format.read_array(f, allow_pickle=False)
+        return arrays
 
 
 def check_save_target(path: str | os.PathLike[str]) -> Path:

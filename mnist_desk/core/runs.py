@@ -44,9 +44,9 @@ from mnist_desk.core.config import ModelConfig, TrainConfig
 from mnist_desk.core.errors import ConfigError, MnistDeskError
 from mnist_desk.core.files import (
     parse_json,
+    read_npz,
     read_small_file,
     remove_stale_temporaries,
-    unpacked_size,
     write_atomically,
 )
 from mnist_desk.core.metrics import BatchCurve, BatchMetrics, EpochMetrics
@@ -303,14 +303,12 @@ def read_batches(folder: Path) -> dict[str, np.ndarray]:
     try:
         if not (folder / BATCHES).is_file():  # none yet; or a FIFO, whose read would wait
             raise ValueError("not a regular file")
-        if (unpacked_size(folder / BATCHES) or 0) > MAX_BATCHES_BYTES:  # not one of ours
-            raise ValueError("too large")
-        with np.load(folder / BATCHES, allow_pickle=False) as npz:
-            columns = {k: np.asarray(npz[k], np.float32) for k in BATCH_COLUMNS}
+        arrays = read_npz(folder / BATCHES, BATCH_COLUMNS, MAX_BATCHES_BYTES)
+        columns = {k: np.asarray(a, np.float32) for k, a in arrays.items()}
         if len({len(c) for c in columns.values()}) != 1:
             raise ValueError("ragged")
         return columns
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError):
         return {k: np.zeros(0, np.float32) for k in BATCH_COLUMNS}
 
 

@@ -10,7 +10,7 @@ import os
 import time
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -339,8 +339,10 @@ def test_images_of_the_usual_formats_are_read(tmp_path: Path) -> None:
         gray = read_image(tmp_path / f"four{suffix}")
         assert gray.shape[0] >= 64 and 0.0 <= gray.min() < 0.2 and gray.max() > 0.8, suffix
     Image.new("L", (20, 20)).save(tmp_path / "x.spider", format="SPIDER")
-    with pytest.raises(ImageError, match="in the SPIDER format, which is not read"):
-        read_image(tmp_path / "x.spider")
+    Image.new("L", (20, 20)).save(tmp_path / "x.jp2")  # slow to decode, with no small scale
+    for file, fmt in (("x.spider", "SPIDER"), ("x.jp2", "JPEG2000")):
+        with pytest.raises(ImageError, match=f"in the {fmt} format, which is not read"):
+            read_image(tmp_path / file)
 
 
 # ---- images: read right --------------------------------------------------------------------
@@ -426,3 +428,44 @@ def test_stale_temporaries_are_removed_on_the_next_save(tmp_path: Path) -> None:
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
     save_checkpoint(load_bundled_checkpoint(), tmp_path / "m.pt")
     assert not stale.exists() and fresh.exists()  # another process may be saving that one
+
+
+# ---- .npz archives: what their headers declare --------------------------------------------
+def _npz_declaring(path: Path, arrays: Mapping[str, tuple[tuple[int, ...], str, bytes]]) -> Path:
+    """An .npz whose arrays' headers declare these shapes and types over these bytes."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, (shape, dtype, data) in arrays.items():
+            header = io.BytesIO()
+            header_fields = {"descr": dtype, "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(header, header_fields)
+            archive.writestr(f"{name}.npy", header.getvalue() + data)
+    return path
+
+
+def test_npz_headers_that_declare_terabytes_are_refused_unallocated(tmp_path: Path) -> None:
+    # numpy allocates what a header declares before it reads: a header of 100 bytes that
+    # declared 784 TB of drawings was a MemoryError, shown as an internal error
+    from mnist_desk.core.data import load_extra
+    from mnist_desk.core.errors import DataError
+    from mnist_desk.core.runs import BATCHES, read_batches
+
+    huge = {
+        "images": ((10**12, 28, 28), "|u1", bytes(784)),
+        "labels": ((10**12,), "<i8", bytes(8)),
+    }
+    with pytest.raises(DataError, match=r"images\.npy is damaged"):
+        load_extra(_npz_declaring(tmp_path / "huge.npz", huge))
+    columns = {k: ((10**12,), "<f4", bytes(4)) for k in ("x", "loss", "acc", "lr")}
+    (tmp_path / "run").mkdir()
+    _npz_declaring(tmp_path / "run" / BATCHES, columns)
+    assert all(len(c) == 0 for c in read_batches(tmp_path / "run").values())
+    # what the headers say and the entries hold agree: read as before
+    fine = {"images": ((1, 28, 28), "|u1", bytes(784)), "labels": ((1,), "<i8", bytes(8))}
+    images, labels = load_extra(_npz_declaring(tmp_path / "fine.npz", fine))
+    assert images.shape == (1, 28, 28) and labels.tolist() == [0]
+    for name, damage in (("plain.npz", b"\x93NUMPY not a zip"), ("cut.npz", b"PK\x03\x04")):
+        (tmp_path / name).write_bytes(damage)
+        with pytest.raises(DataError, match=r"not a readable \.npz"):
+            load_extra(tmp_path / name)
+        (tmp_path / "run" / BATCHES).write_bytes(damage)
+        assert all(len(c) == 0 for c in read_batches(tmp_path / "run").values())
