@@ -25,6 +25,7 @@ from mnist_desk import APP_NAME, __version__
 from mnist_desk.gui.garbage import GuiThreadCollector
 from mnist_desk.gui.main_window import MainWindow
 from mnist_desk.gui.threads import reserve_gui_thread
+from mnist_desk.gui.unexpected import UnexpectedErrors
 
 ORGANIZATION = "mnist-desk"
 _configured: set[int] = set()
@@ -101,8 +102,13 @@ def freeze_startup_objects() -> None:
 def run(checkpoint: str | None = None, argv: Sequence[str] | None = None) -> int:
     app = create_application(argv)
     window = create_window()
+    errors = UnexpectedErrors(window)
+    errors.install()
     freeze_startup_objects()
     if checkpoint:
         window.open_checkpoint(checkpoint)
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        errors.uninstall()
