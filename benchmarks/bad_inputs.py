@@ -223,6 +223,13 @@ def image_cases(folder: Path) -> list[Case]:
     _four().save(good, format="PNG")
     (folder / "truncated.png").write_bytes(good.getvalue()[:300])
     made["truncated PNG"] = folder / "truncated.png"
+    lzw = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    Image.fromarray(noise).save(lzw, "TIFF", compression="tiff_lzw")
+    (folder / "damaged-lzw.tif").write_bytes(
+        lzw.getvalue()[:200] + b"\xff" * 60 + lzw.getvalue()[260:]
+    )
+    made["LZW TIFF with a damaged strip"] = folder / "damaged-lzw.tif"
     (folder / "random.png").write_bytes(np.random.default_rng(1).bytes(4000))
     made["random bytes"] = folder / "random.png"
     (folder / "empty.png").write_bytes(b"")

@@ -20,10 +20,13 @@ wrong is one ImageError line; no warning reaches the terminal.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
 import stat
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
@@ -54,6 +57,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """The image at `path` as float32 grayscale (H, W) in [0, 1], long side <= MAX_SIDE."""
     name = shown(os.fspath(path))
     _check_regular_file(path, name)
+    _quiet_libtiff()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning and friends
@@ -76,7 +80,39 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         # says "text" raised TypeError from inside load(): whatever a decoder throws on
         # a file is the file's fault, and one line
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if reason.startswith("decoder error"):  # PIL's words for a codec's failure code
+            reason = "its image data is damaged"
         raise ImageError(f"{name} is not a readable image ({shown(reason)})") from None
+
+
+@functools.cache
+def _quiet_libtiff() -> None:
+    """libtiff, which decodes PIL's compressed TIFFs, prints its own complaints about a
+    damaged file to stderr ("Using code not yet in table."), apart from the error PIL
+    raises: a quarter of TIFFs with a few bytes changed added such lines to the one the
+    command line prints. Its handlers are set to none in the copy that PIL loaded; where
+    that copy cannot be found (built into PIL itself), nothing changes."""
+    import ctypes
+
+    for lib in _loaded_libtiff():
+        with contextlib.suppress(OSError, AttributeError):
+            tiff = ctypes.CDLL(lib)
+            tiff.TIFFSetErrorHandler(None)
+            tiff.TIFFSetWarningHandler(None)
+
+
+def _loaded_libtiff() -> list[str]:
+    """The libtiff files this process has loaded (Linux), or those beside PIL."""
+    try:
+        with open("/proc/self/maps") as maps:
+            found = {ln.split()[-1] for ln in maps if "/libtiff" in ln}
+        return sorted(found)
+    except OSError:
+        import PIL
+
+        here = Path(PIL.__file__).parent
+        return [str(p) for d in (here.parent / "pillow.libs", here / ".dylibs")
+                if d.is_dir() for p in sorted(d.glob("libtiff*"))]  # fmt: skip
 
 
 def _formats() -> list[str]:

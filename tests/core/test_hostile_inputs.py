@@ -469,3 +469,25 @@ def test_npz_headers_that_declare_terabytes_are_refused_unallocated(tmp_path: Pa
             load_extra(tmp_path / name)
         (tmp_path / "run" / BATCHES).write_bytes(damage)
         assert all(len(c) == 0 for c in read_batches(tmp_path / "run").values())
+
+
+def test_a_damaged_tiff_is_one_line_on_stderr(tmp_path: Path) -> None:
+    # libtiff printed its own "tempfile.tif: Using code not yet in table." before ours
+    import subprocess
+    import sys
+
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, "TIFF", compression="tiff_lzw")
+    damaged = bytearray(buffer.getvalue())
+    damaged[200:260] = b"\xff" * 60  # inside the LZW strip
+    (tmp_path / "damaged.tif").write_bytes(bytes(damaged))
+    done = subprocess.run(
+        [sys.executable, "-m", "mnist_desk", "predict", str(tmp_path / "damaged.tif")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"mnist-desk: error: {tmp_path / 'damaged.tif'} is not a readable image "
+        "(its image data is damaged)"
+    ]
