@@ -12,10 +12,10 @@ MAX_JPEG_PIXELS: a 200-megapixel phone photo), and what is decoded is reduced to
 pixels on its long side before any conversion. A progressive JPEG keeps all of its
 coefficients in memory and reads them again for each of its scans, so it is held to
 MAX_PROGRESSIVE_PIXELS and MAX_JPEG_SCANS (an encoder writes about ten; a file of 224 KB
-that repeats one scan 3,000 times took 25 s to decode). Only the
-raster formats in READ_FORMATS are decoded, all of them by PIL itself: PIL would hand an
-EPS file to Ghostscript, which runs it as a program (`{ } loop` never ends). Whatever goes
-wrong is one ImageError line; no warning reaches the terminal.
+that repeats one scan 3,000 times took 25 s to decode). Only the raster formats in
+READ_FORMATS are decoded, all of them by PIL itself: PIL would hand an EPS file to
+Ghostscript, which runs it as a program (`{ } loop` never ends). Whatever goes wrong is
+one ImageError line, and neither a warning nor libtiff's own complaints reach the terminal.
 """
 
 from __future__ import annotations
