@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import math
 import os
-import stat
 import sys
 import threading
 import time
@@ -79,12 +78,6 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
     path = Path(path)
     where = shown(str(path))
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO would wait forever for a writer
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise DataError(f"cannot read {where}: it is {kind}")
-        if info.st_size > MAX_EXTRA_BYTES:
-            raise DataError(f"{where} is larger than {MAX_EXTRA_BYTES // 2**30} GB")
         arrays = read_npz(path, ("images", "labels"), MAX_EXTRA_BYTES)
         images, labels = arrays["images"], arrays["labels"]
     except KeyError:
@@ -93,7 +86,7 @@ def load_extra(path: str | os.PathLike[str]) -> tuple[torch.Tensor, torch.Tensor
         raise DataError(f"cannot read {where}: it does not exist") from None
     except OSError as exc:
         raise DataError(f"cannot read {where}: {plain_reason(exc)}") from None
-    except ValueError as exc:  # read_npz: damaged, too large, not an .npz of arrays
+    except ValueError as exc:  # no regular file, too large, damaged, not an .npz of arrays
         raise DataError(f"cannot read {where}: {shown(str(exc))}") from None
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise DataError(f"{where}: images must be uint8 N x 28 x 28 (got {images.dtype} "

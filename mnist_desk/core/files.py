@@ -99,12 +99,20 @@ def unpacked_size(source: str | os.PathLike[str] | IO[bytes]) -> int | None:
 def read_npz(
     path: str | os.PathLike[str], names: tuple[str, ...], max_bytes: int
 ) -> dict[str, np.ndarray]:
-    """The arrays `names` of an .npz, never unpickled. Before anything is unpacked, the
-    archive's entries must unpack to at most `max_bytes`, and each array's header must
+    """The arrays `names` of an .npz, never unpickled. Only a regular file is opened (a
+    FIFO would wait for ever for a writer). Before anything is unpacked, the file and what
+    its entries unpack to must be at most `max_bytes`, and each array's header must
     declare exactly the bytes its entry holds: numpy allocates what the header declares
-    before it reads, and a header of 100 bytes can declare 784 TB. ValueError for an
-    archive that is damaged, too large or not an .npz of these arrays (KeyError for a
-    missing one), OSError where it cannot be read."""
+    before it reads, and a header of 100 bytes can declare 784 TB. ValueError for a file
+    that is no regular file, too large, damaged or not an .npz of these arrays (KeyError
+    for a missing one), OSError where it cannot be read."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(
+            "it is a folder" if stat.S_ISDIR(info.st_mode) else "it is not a regular file"
+        )
+    if info.st_size > max_bytes:
+        raise ValueError(f"it is larger than {max_bytes / 2**30:g} GB")
     try:
         return _read_npz(path, names, max_bytes)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:

@@ -301,8 +301,6 @@ def _pid_alive(raw: bytes) -> bool:  # pragma: no cover - Windows
 def read_batches(folder: Path) -> dict[str, np.ndarray]:
     """The run's per-batch columns (x, loss, acc, lr); empty ones if there are none."""
     try:
-        if not (folder / BATCHES).is_file():  # none yet; or a FIFO, whose read would wait
-            raise ValueError("not a regular file")
         arrays = read_npz(folder / BATCHES, BATCH_COLUMNS, MAX_BATCHES_BYTES)
         columns = {k: np.asarray(a, np.float32) for k, a in arrays.items()}
         if len({len(c) for c in columns.values()}) != 1:
