@@ -130,7 +130,7 @@ def checkpoint_cases(folder: Path) -> list[Case]:
     }
     for name, change in variants.items():
         made[name] = _save(folder / name, _with(change))
-    made["compressed-to-unpack-to-1GB.pt"] = _in_a_child(write_checkpoint_bomb, folder / "bomb.pt")
+    made["compressed-to-unpack-to-1GB.pt"] = _checkpoint_bomb(folder / "bomb.pt")
     made["bare-state-dict.pt"] = _save(folder / "bare.pt", dict(_payload()["model_state"]))  # type: ignore[call-overload]
     huge = folder / "huge.pt"
     with open(huge, "wb") as f:  # sparse: 120 MB of nothing on disk
@@ -148,7 +148,7 @@ def checkpoint_cases(folder: Path) -> list[Case]:
     ]
 
 
-def write_checkpoint_bomb(path: Path) -> None:
+def _checkpoint_bomb(path: Path) -> Path:
     """A good checkpoint with a 1 GB weight of zeros, in torch.save's archive with its
     entries compressed (torch.load unpacks those too): about 1 MB on disk."""
     payload = _with(lambda p: p.update(model_state={**p["model_state"], "big": torch.zeros(2**28)}))  # type: ignore[dict-item]
@@ -157,18 +157,9 @@ def write_checkpoint_bomb(path: Path) -> None:
     with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w") as dst:
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED, compresslevel=9)
-
-
-def _in_a_child(write: Callable[[Path], None], path: Path) -> Path:
-    """Built in a process of its own: this one's memory would count in every case's peak
-    (a child's peak starts from its parent's size at the fork)."""
-    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from benchmarks import bad_inputs; "
-    code += f"bad_inputs.{write.__name__}(__import__('pathlib').Path(sys.argv[1]))"
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
     return path
 
 
-# ---- images -------------------------------------------------------------------------------
 def _four(size: int = 200) -> Image.Image:
     img = Image.new("L", (size, size), 255)
     d = ImageDraw.Draw(img)
